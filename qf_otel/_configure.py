@@ -1,0 +1,286 @@
+"""`configure()`: settings → resource → readers → MeterProvider (→ TracerProvider) → instrumentation."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from qf_otel import _bridge, _recording, _resource
+from qf_otel._exporters import build_readers, build_tracer_provider, instrument_class_limits
+from qf_otel._limits import OncePerMinute
+from qf_otel._prometheus_pull import PrometheusPullExport
+from qf_otel._settings import ConfigurationError, Settings, resolve
+
+_logger = logging.getLogger("qf_otel")
+_lock = threading.Lock()
+_current: Telemetry | None = None
+
+
+@dataclass
+class Telemetry:
+    """The handle `configure()` returns: what was built, and how to flush and stop it."""
+
+    settings: Settings
+    resource: Resource
+    meter_provider: MeterProvider | None
+    tracer_provider: TracerProvider | None = None
+    instrumented: list[str] = field(default_factory=list)
+    prometheus: PrometheusPullExport | None = None
+    _stopped: bool = False
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where `/metrics` is served by this process group, if the pull exporter is on."""
+        if self.prometheus is None:
+            return None
+        return f"http://{self.settings.prometheus_host}:{self.prometheus.port}/metrics"
+
+    def force_flush(self, timeout: float = 5.0) -> bool:
+        """Export what is recorded now; never raises, never waits longer than `timeout` seconds."""
+        done = True
+        for provider in (self.meter_provider, self.tracer_provider):
+            if provider is None:
+                continue
+            try:
+                done = bool(provider.force_flush(timeout_millis=timeout * 1000)) and done
+            except Exception:
+                _logger.exception("qf-otel: flush failed")
+                done = False
+        return done
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Flush and stop, bounded by `timeout` seconds (default: the OTLP timeout + 1 s)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        budget = timeout if timeout is not None else self.settings.otlp_timeout + 1.0
+        _bounded(self._shutdown_providers, budget)
+
+    def _shutdown_providers(self) -> None:
+        for provider in (self.tracer_provider, self.meter_provider):
+            if provider is None:
+                continue
+            try:
+                provider.shutdown()
+            except Exception:
+                _logger.exception("qf-otel: shutdown failed")
+
+
+def _bounded(work: Any, seconds: float) -> None:
+    """Run `work` on a daemon thread and stop waiting after `seconds`: exit must never hang."""
+    worker = threading.Thread(target=work, name="qf-otel-shutdown", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        _logger.warning("qf-otel: shutdown did not finish within %.1f s; abandoning it", seconds)
+
+
+def configure(
+    *,
+    service_name: str | None = None,
+    service_version: str | None = None,
+    service_namespace: str | None = None,
+    environment: str | None = None,
+    resource_attributes: Mapping[str, str] | None = None,
+    metrics_exporters: Sequence[str] | str | None = None,
+    prometheus_host: str | None = None,
+    prometheus_port: int | None = None,
+    multiprocess_dir: str | None = None,
+    otlp_endpoint: str | None = None,
+    otlp_protocol: str | None = None,
+    otlp_headers: Mapping[str, str] | str | None = None,
+    otlp_timeout: float | None = None,
+    export_interval: float | None = None,
+    traces_enabled: bool | None = None,
+    traces_sampling_ratio: float | None = None,
+    instrumentations: Sequence[str] | str | None = None,
+    disabled_instrumentations: Sequence[str] | str | None = None,
+    excluded_urls: Sequence[str] | str | None = None,
+    redact_query_keys: Sequence[str] | str | None = None,
+    capture_request_headers: Sequence[str] | str | None = None,
+    capture_response_headers: Sequence[str] | str | None = None,
+    cardinality_limit: int | None = None,
+    allowed_values: Mapping[str, Sequence[str]] | str | None = None,
+    additional_metric_readers: Sequence[MetricReader] = (),
+) -> Telemetry:
+    """Set up metrics (and, if asked, traces) for this process, once. Returns the handle.
+
+    Every argument left out is read from its environment variable, else its default
+    (docs/configuration.md lists them all):
+
+    - service_name / service_version / service_namespace / environment: the resource's
+      service.name, service.version, service.namespace and deployment.environment.name
+      (`OTEL_SERVICE_NAME`, `QF_OTEL_SERVICE_VERSION`, `QF_OTEL_SERVICE_NAMESPACE`,
+      `QF_OTEL_ENVIRONMENT`, or the same keys in `OTEL_RESOURCE_ATTRIBUTES`).
+    - resource_attributes: extra resource attributes (`OTEL_RESOURCE_ATTRIBUTES`).
+    - metrics_exporters: any of "prometheus" (default), "otlp", "console", "none"
+      (`OTEL_METRICS_EXPORTER`).
+    - prometheus_host / prometheus_port: where `/metrics` is served, 127.0.0.1:9464
+      (`OTEL_EXPORTER_PROMETHEUS_HOST` / `_PORT`). Port 0 picks a free one.
+    - multiprocess_dir: where worker processes of one server find each other to share the port
+      (`QF_OTEL_MULTIPROCESS_DIR`; default a per-user, per-port directory in the temp dir).
+    - otlp_endpoint / otlp_protocol / otlp_headers / otlp_timeout: the OTLP destination
+      (`OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT`, `_PROTOCOL` http/protobuf (default) or grpc,
+      `_HEADERS` as k=v,k2=v2, `_TIMEOUT`; the argument is in seconds, the variable in ms;
+      default 5 s). A base endpoint gets `/v1/metrics` appended for http/protobuf.
+    - export_interval: seconds between OTLP pushes (`OTEL_METRIC_EXPORT_INTERVAL` in ms; 10 s).
+    - traces_enabled / traces_sampling_ratio: opt-in traces over OTLP with a parent-based ratio
+      sampler (`QF_OTEL_TRACES_ENABLED`, or `OTEL_TRACES_EXPORTER=otlp`; `OTEL_TRACES_SAMPLER_ARG`).
+    - instrumentations / disabled_instrumentations: which integrations to turn on (default: all
+      whose library is installed; `QF_OTEL_INSTRUMENTATIONS`, `OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`).
+    - excluded_urls: regular expressions of URL paths that record nothing
+      (`OTEL_PYTHON_EXCLUDED_URLS`; default /metrics and health checks).
+    - redact_query_keys: query-string keys whose values are replaced, on top of the built-in
+      credential-like list (`QF_OTEL_REDACT_QUERY_KEYS`).
+    - capture_request_headers / capture_response_headers: header names recorded on spans (off;
+      `OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST` / `_RESPONSE`).
+    - cardinality_limit: series per metric before the rest fold into `otel.metric.overflow=true`
+      (`QF_OTEL_CARDINALITY_LIMIT`; 2000).
+    - allowed_values: extra allowed values of our closed attribute sets, e.g.
+      {"qf.quantum.system": ["qpu-b"]} (`QF_OTEL_ALLOWED_VALUES="qf.quantum.system=qpu-b|qpu-c"`).
+    - additional_metric_readers: SDK readers to attach too (tests use an in-memory one).
+
+    Raises `ConfigurationError` naming the argument or variable and its bad value. A second call
+    with the same settings returns the same handle; with different ones it raises.
+    """
+    arguments = {k: v for k, v in locals().items()
+                 if v is not None and k != "additional_metric_readers"}
+    settings = resolve(arguments, os.environ)
+    global _current
+    with _lock:
+        if _current is not None:
+            if _current.settings != settings:
+                raise ConfigurationError(
+                    "configure", "second call",
+                    "qf-otel is already configured with different settings in this process; "
+                    "call qf_otel.shutdown() first or pass the same settings",
+                )
+            return _current
+        _current = _build(settings, tuple(additional_metric_readers))
+        return _current
+
+
+def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telemetry:
+    resource = _resource.build(settings)
+    if settings.sdk_disabled:
+        return Telemetry(settings=settings, resource=resource, meter_provider=None)
+    _apply_vocabulary(settings)
+    _recording.set_cardinality_limit(settings.cardinality_limit)
+    for name in ("opentelemetry.exporter.otlp", "opentelemetry.sdk.metrics",
+                 "opentelemetry.sdk.trace"):
+        logging.getLogger(name).addFilter(OncePerMinute())
+
+    readers, pull = build_readers(settings, resource)
+    limits = instrument_class_limits(settings)
+    for reader in extra_readers:
+        reader._instrument_class_cardinality_limit.update(limits)
+    meter_provider = MeterProvider(
+        metric_readers=[*readers, *extra_readers], resource=resource, shutdown_on_exit=False
+    )
+    _bridge.attach(meter_provider)
+    metrics.set_meter_provider(meter_provider)
+    tracer_provider = None
+    if settings.traces_enabled:
+        tracer_provider = build_tracer_provider(settings, resource)
+        trace.set_tracer_provider(tracer_provider)
+    telemetry = Telemetry(settings=settings, resource=resource, meter_provider=meter_provider,
+                          tracer_provider=tracer_provider, prometheus=pull)
+    if pull is not None:
+        pull.start()
+    telemetry.instrumented = _instrument(settings)
+    atexit.register(telemetry.shutdown)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=lambda: _after_fork(telemetry))
+    return telemetry
+
+
+def _after_fork(telemetry: Telemetry) -> None:
+    """A forked worker is a new instance: new id, own series, own /metrics registration."""
+    try:
+        fresh = Resource(_resource.process_attributes())
+        telemetry.resource = telemetry.resource.merge(fresh)
+        for provider in (telemetry.meter_provider, telemetry.tracer_provider):
+            if provider is not None:
+                provider._update_resource(fresh)
+        if telemetry.prometheus is not None:
+            telemetry.prometheus.after_fork_in_child()
+    except Exception:
+        _logger.exception("qf-otel: re-initialising after fork failed")
+
+
+def _apply_vocabulary(settings: Settings) -> None:
+    if not settings.allowed_values:
+        return
+    try:
+        from qf_otel import _vocabulary
+    except ImportError:  # the meters are optional in a stripped-down install
+        return
+    for key, values in settings.allowed_values.items():
+        try:
+            _vocabulary.extend(key, values)
+        except ValueError as error:
+            raise ConfigurationError("allowed_values", key, str(error)) from None
+
+
+def _instrument(settings: Settings) -> list[str]:
+    installed: list[str] = []
+    try:
+        from qf_otel import infrastructure
+
+        if _wanted("system_metrics", settings):
+            infrastructure.start(settings)
+            installed.append("system_metrics")
+    except ImportError:
+        pass
+    except Exception:
+        _logger.exception("qf-otel: infrastructure metrics failed to start")
+    try:
+        import qf_otel_instrumentation
+    except ImportError:
+        return installed
+    try:
+        installed.extend(qf_otel_instrumentation.install(settings))
+    except Exception:
+        _logger.exception("qf-otel: instrumentation failed")
+    return installed
+
+
+def _wanted(name: str, settings: Settings) -> bool:
+    if name in settings.disabled_instrumentations:
+        return False
+    return settings.instrumentations is None or name in settings.instrumentations
+
+
+def current() -> Telemetry | None:
+    """The handle of the running configuration, if `configure()` was called."""
+    return _current
+
+
+def shutdown(timeout: float | None = None) -> None:
+    """Flush and stop telemetry; `configure()` may be called again afterwards."""
+    global _current
+    with _lock:
+        telemetry, _current = _current, None
+    if telemetry is not None:
+        telemetry.shutdown(timeout)
+        _release_globals()
+
+
+def _release_globals() -> None:
+    """Let a later configure() install new providers (the API allows setting them only once)."""
+    from opentelemetry.metrics import _internal as metrics_internal
+    from opentelemetry.trace import _TRACER_PROVIDER_SET_ONCE  # type: ignore[attr-defined]
+
+    metrics_internal._METER_PROVIDER_SET_ONCE._done = False
+    _TRACER_PROVIDER_SET_ONCE._done = False

@@ -1,0 +1,40 @@
+"""The `opentelemetry-instrument` hooks: with `OTEL_PYTHON_DISTRO=qf_otel` and
+`OTEL_PYTHON_CONFIGURATOR=qf_otel` the launcher builds exactly what `configure()` builds."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.sdk._configuration import _BaseConfigurator
+
+_logger = logging.getLogger("qf_otel")
+
+
+def _replaced_contrib() -> frozenset[str]:
+    try:
+        from qf_otel_instrumentation import REPLACED_CONTRIB
+    except ImportError:
+        return frozenset()
+    return frozenset(REPLACED_CONTRIB)
+
+
+class QfOtelDistro(BaseDistro):  # type: ignore[misc]
+    """Loads contrib instrumentors except those qf-otel replaces (no double recording)."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        pass  # configuration is the configurator's job, from the same environment
+
+    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        if entry_point.name in _replaced_contrib():
+            _logger.debug("qf-otel: contrib %s skipped, qf-otel instruments it", entry_point.name)
+            return
+        super().load_instrumentor(entry_point, **kwargs)
+
+
+class QfOtelConfigurator(_BaseConfigurator):  # type: ignore[misc]
+    def _configure(self, **kwargs: Any) -> None:
+        from qf_otel._configure import configure
+
+        configure()
