@@ -177,11 +177,8 @@ def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telem
         return Telemetry(settings=settings, resource=resource, meter_provider=None)
     _apply_vocabulary(settings)
     _recording.set_cardinality_limit(settings.cardinality_limit)
-    for name in ("opentelemetry.exporter.otlp", "opentelemetry.sdk.metrics",
-                 "opentelemetry.sdk.trace"):
-        logging.getLogger(name).addFilter(OncePerMinute())
-
     readers, pull = build_readers(settings, resource)
+    _quiet_sdk_loggers()
     limits = instrument_class_limits(settings)
     for reader in extra_readers:
         reader._instrument_class_cardinality_limit.update(limits)
@@ -203,6 +200,21 @@ def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telem
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=lambda: _after_fork(telemetry))
     return telemetry
+
+
+def _quiet_sdk_loggers() -> None:
+    """A dead endpoint makes the SDK log every retry; let each message through once a minute.
+
+    Filters do not propagate to child loggers, so attach to each exporter/SDK logger that exists
+    once the exporters are imported.
+    """
+    once = OncePerMinute()
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith(("opentelemetry.exporter", "opentelemetry.sdk")) and isinstance(
+            logger, logging.Logger
+        ):
+            if not any(isinstance(f, OncePerMinute) for f in logger.filters):
+                logger.addFilter(once)
 
 
 def _after_fork(telemetry: Telemetry) -> None:
