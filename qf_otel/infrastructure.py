@@ -3,10 +3,10 @@
 A deliberately small default set (semantic-conventions names), observed only when a reader
 collects, so it costs nothing between scrapes:
 
-- process.cpu.utilization      this process's CPU time since the last collection / (elapsed × CPUs)
-- process.memory.usage         resident set size of this process, bytes
-- system.cpu.utilization       share of the machine's CPU time per cpu.mode since the last collection
-- system.memory.utilization    share of memory in use (system.memory.state="used")
+- process.cpu.utilization       CPU time of this process since the last collection / (elapsed * CPUs)
+- process.memory.usage          resident set size of this process, bytes
+- system.cpu.utilization        share of CPU time per cpu.mode since the last collection
+- system.memory.utilization     share of memory in use (system.memory.state="used")
 - system.filesystem.utilization share of the root filesystem in use (mountpoint "/")
 
 Why not the contrib system-metrics instrumentation: it exports ~20 instruments, per-CPU and
