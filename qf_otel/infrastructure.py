@@ -3,7 +3,7 @@
 A deliberately small default set (semantic-conventions names), observed only when a reader
 collects, so it costs nothing between scrapes:
 
-- process.cpu.utilization       CPU time of this process since the last collection / (elapsed * CPUs)
+- process.cpu.utilization       CPU time of this process since the last collection / (time * CPUs)
 - process.memory.usage          resident set size of this process, bytes
 - system.cpu.utilization        share of CPU time per cpu.mode since the last collection
 - system.memory.utilization     share of memory in use (system.memory.state="used")
