@@ -18,7 +18,8 @@ _hits = HITS.series("/hit")
 async def app(scope, receive, send):  # type: ignore[no-untyped-def]
     if scope["type"] != "http":
         return
-    _hits.add(1)
+    if scope["path"] == "/hit":
+        _hits.add(1)
     body = str(os.getpid()).encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain")]})
