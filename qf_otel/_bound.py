@@ -122,7 +122,7 @@ class BoundDuration:
             _vocabulary.internal_error(self._metric)
 
 
-B = TypeVar("B", BoundCounter, BoundUpDownCounter, BoundRatio, BoundDuration)
+B = TypeVar("B")  # one of the Bound* classes above
 
 
 class Family(Generic[B]):
@@ -134,7 +134,7 @@ class Family(Generic[B]):
     def __init__(self, instrument: Instrument, make: Callable[[str, Series], B]) -> None:
         self._instrument = instrument
         self._keys = instrument.attributes
-        self._make = make
+        self._make: Callable[[str, Series], B] = make
         self._bound: dict[tuple[str, ...], B] = {}
 
     @property
