@@ -12,12 +12,16 @@ from opentelemetry.sdk._configuration import _BaseConfigurator
 _logger = logging.getLogger("qf_otel")
 
 
+# qf_otel.infrastructure records the small documented process/system set instead
+_OWN_REPLACEMENTS = frozenset({"system_metrics"})
+
+
 def _replaced_contrib() -> frozenset[str]:
     try:
         from qf_otel_instrumentation import REPLACED_CONTRIB
     except ImportError:
-        return frozenset()
-    return frozenset(REPLACED_CONTRIB)
+        return _OWN_REPLACEMENTS
+    return _OWN_REPLACEMENTS | frozenset(REPLACED_CONTRIB)
 
 
 class QfOtelDistro(BaseDistro):  # type: ignore[misc]
