@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from qf_ops.rules import http
+from qf_ops.rules import datastore, domain, http
 from qf_ops.rules.model import Alert, RuleGroup
 
-GROUPS: tuple[RuleGroup, ...] = (http.GROUP,)
+GROUPS: tuple[RuleGroup, ...] = (http.GROUP, datastore.GROUP, domain.GROUP)
 
 
 def all_alerts() -> tuple[Alert, ...]:
