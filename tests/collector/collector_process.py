@@ -30,6 +30,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR_BINARY = REPO_ROOT / "collector" / "bin" / "qf-otelcol"
 CONFIG_DIR = REPO_ROOT / "collector" / "config"
@@ -40,7 +43,7 @@ MISSING_BINARY_REASON = (
 
 
 def collector_available() -> bool:
-    """True when the Collector binary has been built (tests skip with MISSING_BINARY_REASON otherwise)."""
+    """True when the Collector binary is built; tests skip with MISSING_BINARY_REASON otherwise."""
     return os.access(COLLECTOR_BINARY, os.X_OK)
 
 
@@ -142,7 +145,7 @@ class RunningCollector:
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM (the Collector flushes and shuts down), SIGKILL if it hangs; returns the exit code."""
+        """SIGTERM (the Collector flushes and shuts down), SIGKILL if it hangs; the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -222,3 +225,20 @@ def wait_until_healthy(collector: RunningCollector, timeout: float) -> None:
                 f"qf-otelcol not healthy after {timeout}s:\n{collector.log()[-4000:]}"
             )
         time.sleep(0.1)
+
+
+def wait_for_family(
+    collector: RunningCollector, family: str, timeout: float = 10.0
+) -> list[Sample]:
+    """Samples of one metric family on the prometheus exporter, polled until the family appears.
+
+    `family` is the name prometheus_client gives it: a counter `x_total` is family `x`.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        families = {f.name: f for f in text_string_to_metric_families(collector.scrape())}
+        if family in families:
+            return families[family].samples
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{family} not exposed after {timeout}s; have {sorted(families)}")
+        time.sleep(0.2)

@@ -1,7 +1,7 @@
 """The Collector configuration, checked with the real built binary (collector/bin/qf-otelcol).
 
 - every config file and every documented overlay combination passes `qf-otelcol validate`;
-- the base config starts on free ports, answers on health_check and serves its own otelcol_* metrics;
+- the base config starts on free ports, answers on health_check, serves its own otelcol_* metrics;
 - one OTLP/HTTP export from the Python SDK comes out of the prometheus exporter with the exact
   names, values and labels docs/collector.md promises (sensitive attributes gone).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,13 +23,14 @@ from collector_process import (
     config_arguments,
     http_get,
     start_collector,
+    wait_for_family,
 )
-from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
-from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.samples import Sample
+from otlp_payloads import (
+    COHERENCE,
+    SERVICE_LABELS,
+    TRANSACTIONS_TOTAL,
+    send_metrics,
+)
 
 pytestmark = [
     pytest.mark.collector,
@@ -47,43 +47,6 @@ CONFIG_COMBINATIONS: list[tuple[str, ...]] = [
     ("otelcol.yaml", "remote-write.yaml", "traces.yaml", "traces-otlp.yaml"),
     ("otelcol.yaml", "agent.yaml"),
 ]
-
-SERVICE_RESOURCE = {
-    "service.name": "orders",
-    "service.namespace": "qf",
-    "service.instance.id": "orders-1",
-    "deployment.environment.name": "test",
-    "host.name": "node-a",
-    # Secret-bearing: resource/scrub must delete it before target_info is built.
-    "process.command_line": "python app.py --db=postgresql://app:hunter2@db/orders",
-}
-
-# Attributes the transactions counter is recorded with: two legitimate, the rest must be dropped.
-TRANSACTION_ATTRIBUTES: dict[str, str | int] = {
-    "type": "purchase",
-    "status": "ok",
-    "url.full": "https://shop.example/checkout?token=s3cr3t",
-    "url.query": "token=s3cr3t",
-    "user.id": "42",
-    "user.email": "jane@example.com",
-    "http.request.header.authorization": "Bearer abc",
-    "client.address": "203.0.113.9",
-    "net.peer.ip": "203.0.113.9",
-    "db.query.text": "SELECT * FROM users WHERE email = 'jane@example.com'",
-}
-
-# Labels every series of the test service carries after the Collector: the three promoted resource
-# attributes, job/instance derived by the prometheus exporter, and the instrumentation scope.
-SERVICE_LABELS = {
-    "service_name": "orders",
-    "service_namespace": "qf",
-    "deployment_environment_name": "test",
-    "job": "qf/orders",
-    "instance": "orders-1",
-    "otel_scope_name": "qf.collector.test",
-    "otel_scope_version": "1.0.0",
-    "otel_scope_schema_url": "",
-}
 
 
 def test_every_config_file_is_in_a_validated_combination() -> None:
@@ -109,7 +72,9 @@ def test_config_validates(configs: tuple[str, ...], tmp_path: Path) -> None:
 def test_validate_rejects_a_broken_config(tmp_path: Path) -> None:
     # Guards the test above: validate must really check (unknown processor in the pipeline).
     broken = tmp_path / "broken.yaml"
-    broken.write_text("service:\n  pipelines:\n    metrics:\n      processors: [no_such_processor]\n")
+    broken.write_text(
+        "service:\n  pipelines:\n    metrics:\n      processors: [no_such_processor]\n"
+    )
     result = subprocess.run(
         [str(COLLECTOR_BINARY), "validate", *config_arguments(["otelcol.yaml", broken])],
         capture_output=True,
@@ -141,72 +106,33 @@ def test_self_telemetry_is_served(base_collector: RunningCollector) -> None:
     assert any(name.startswith("otelcol_process_memory_rss") for name in names)
 
 
-def send_one_export(collector: RunningCollector) -> None:
-    """One OTLP/HTTP export of a counter, a unit-"1" gauge and a histogram, as a service does."""
-    exporter = OTLPMetricExporter(endpoint=f"{collector.otlp_http_url}/v1/metrics", timeout=5)
-    # A long interval: the only export is the explicit flush below, so values are exact.
-    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
-    provider = MeterProvider(resource=Resource.create(SERVICE_RESOURCE), metric_readers=[reader])
-    try:
-        meter = provider.get_meter("qf.collector.test", "1.0.0")
-        transactions = meter.create_counter("qf.business.transactions", unit="{transaction}")
-        transactions.add(3, TRANSACTION_ATTRIBUTES)
-        transactions.add(4, TRANSACTION_ATTRIBUTES)
-        coherence = meter.create_gauge("qf.quantum.coherence", unit="1")
-        coherence.set(0.75, {"qf.quantum.algorithm": "vqe"})
-        duration = meter.create_histogram(
-            "http.server.request.duration",
-            unit="s",
-            explicit_bucket_boundaries_advisory=[0.005, 0.1, 1.0],
-        )
-        route = {"http.request.method": "GET", "http.route": "/items/{id}", "url.path": "/items/7"}
-        for seconds in (0.002, 0.05, 0.5):
-            duration.record(seconds, {**route, "http.response.status_code": 200})
-        duration.record(0.05, {**route, "http.request.method": "BREW", "http.response.status_code": 200})
-        assert provider.force_flush(timeout_millis=10_000)
-    finally:
-        provider.shutdown()
-
-
-def wait_for_samples(collector: RunningCollector, family: str, timeout: float = 10.0) -> list[Sample]:
-    """Samples of one metric family as the prometheus exporter serves it, once it appears."""
-    deadline = time.monotonic() + timeout
-    while True:
-        families = {f.name: f for f in text_string_to_metric_families(collector.scrape())}
-        if family in families:
-            return families[family].samples
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{family} not exposed after {timeout}s: {sorted(families)}")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def exported(base_collector: RunningCollector) -> RunningCollector:
-    send_one_export(base_collector)
+    send_metrics(base_collector.otlp_http_url)
     return base_collector
 
 
 def test_counter_arrives_with_exact_value_and_labels(exported: RunningCollector) -> None:
     # prometheus_client names the family without _total; the sample keeps it.
-    samples = wait_for_samples(exported, "qf_business_transactions")
+    samples = wait_for_family(exported, "qf_business_transactions")
     assert [(s.name, s.labels, s.value) for s in samples] == [
         (
             "qf_business_transactions_total",
             {**SERVICE_LABELS, "type": "purchase", "status": "ok"},
-            7.0,
+            TRANSACTIONS_TOTAL,
         )
     ]
 
 
 def test_unit_one_gauge_gets_ratio_suffix(exported: RunningCollector) -> None:
-    samples = wait_for_samples(exported, "qf_quantum_coherence_ratio")
+    samples = wait_for_family(exported, "qf_quantum_coherence_ratio")
     assert [(s.labels, s.value) for s in samples] == [
-        ({**SERVICE_LABELS, "qf_quantum_algorithm": "vqe"}, 0.75)
+        ({**SERVICE_LABELS, "qf_quantum_algorithm": "vqe"}, COHERENCE)
     ]
 
 
 def test_histogram_keeps_buckets_and_folds_unknown_methods(exported: RunningCollector) -> None:
-    samples = wait_for_samples(exported, "http_server_request_duration_seconds")
+    samples = wait_for_family(exported, "http_server_request_duration_seconds")
     by_method: dict[str, dict[str, float]] = {}
     for s in samples:
         labels = dict(s.labels)
@@ -214,13 +140,17 @@ def test_histogram_keeps_buckets_and_folds_unknown_methods(exported: RunningColl
         key = suffix + (f"{{le={labels.pop('le')}}}" if "le" in labels else "")
         method = labels.pop("http_request_method")
         # url.path is dropped; the route template stays.
-        assert labels == {**SERVICE_LABELS, "http_route": "/items/{id}", "http_response_status_code": "200"}
+        assert labels == {
+            **SERVICE_LABELS,
+            "http_route": "/items/{id}",
+            "http_response_status_code": "200",
+        }
         by_method.setdefault(method, {})[key] = s.value
     assert by_method == {
         "GET": {
             "_bucket{le=0.005}": 1.0,
             "_bucket{le=0.1}": 2.0,
-            "_bucket{le=1.0}": 3.0,
+            "_bucket{le=1}": 3.0,
             "_bucket{le=+Inf}": 3.0,
             "_count": 3.0,
             "_sum": pytest.approx(0.552),
@@ -229,7 +159,7 @@ def test_histogram_keeps_buckets_and_folds_unknown_methods(exported: RunningColl
         "_OTHER": {
             "_bucket{le=0.005}": 0.0,
             "_bucket{le=0.1}": 1.0,
-            "_bucket{le=1.0}": 1.0,
+            "_bucket{le=1}": 1.0,
             "_bucket{le=+Inf}": 1.0,
             "_count": 1.0,
             "_sum": pytest.approx(0.05),
@@ -238,7 +168,7 @@ def test_histogram_keeps_buckets_and_folds_unknown_methods(exported: RunningColl
 
 
 def test_target_info_keeps_resource_without_secrets(exported: RunningCollector) -> None:
-    samples = wait_for_samples(exported, "target_info")
+    samples = wait_for_family(exported, "target_info")
     assert len(samples) == 1
     labels = samples[0].labels
     assert labels["job"] == "qf/orders"
