@@ -124,4 +124,4 @@ def attach(provider: MeterProvider) -> None:
         return merge(collect(reader, timeout_millis=timeout_millis), config.resource)
 
     for reader in provider._metric_readers:
-        reader._set_collect_callback(collect_with_fast_core)
+        reader._set_collect_callback(collect_with_fast_core)  # type: ignore[arg-type]

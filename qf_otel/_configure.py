@@ -1,4 +1,5 @@
-"""`configure()`: settings → resource → readers → MeterProvider (→ TracerProvider) → instrumentation."""
+"""`configure()`: settings → resource → readers → MeterProvider (→ TracerProvider) →
+instrumentation."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ class Telemetry:
             if provider is None:
                 continue
             try:
-                done = bool(provider.force_flush(timeout_millis=timeout * 1000)) and done
+                done = bool(provider.force_flush(timeout_millis=int(timeout * 1000))) and done
             except Exception:
                 _logger.exception("qf-otel: flush failed")
                 done = False
@@ -138,7 +139,8 @@ def configure(
     - traces_enabled / traces_sampling_ratio: opt-in traces over OTLP with a parent-based ratio
       sampler (`QF_OTEL_TRACES_ENABLED`, or `OTEL_TRACES_EXPORTER=otlp`; `OTEL_TRACES_SAMPLER_ARG`).
     - instrumentations / disabled_instrumentations: which integrations to turn on (default: all
-      whose library is installed; `QF_OTEL_INSTRUMENTATIONS`, `OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`).
+      whose library is installed; `QF_OTEL_INSTRUMENTATIONS`,
+      `OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`).
     - excluded_urls: regular expressions of URL paths that record nothing
       (`OTEL_PYTHON_EXCLUDED_URLS`; default /metrics and health checks).
     - redact_query_keys: query-string keys whose values are replaced, on top of the built-in
@@ -177,7 +179,7 @@ def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telem
         return Telemetry(settings=settings, resource=resource, meter_provider=None)
     _apply_vocabulary(settings)
     _recording.set_cardinality_limit(settings.cardinality_limit)
-    readers, pull = build_readers(settings, resource)
+    readers, pull = build_readers(settings)
     _quiet_sdk_loggers()
     limits = instrument_class_limits(settings)
     for reader in extra_readers:
@@ -212,9 +214,8 @@ def _quiet_sdk_loggers() -> None:
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
         if name.startswith(("opentelemetry.exporter", "opentelemetry.sdk")) and isinstance(
             logger, logging.Logger
-        ):
-            if not any(isinstance(f, OncePerMinute) for f in logger.filters):
-                logger.addFilter(once)
+        ) and not any(isinstance(f, OncePerMinute) for f in logger.filters):
+            logger.addFilter(once)
 
 
 def _after_fork(telemetry: Telemetry) -> None:

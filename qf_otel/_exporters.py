@@ -33,18 +33,16 @@ from qf_otel._prometheus_pull import PrometheusPullExport
 from qf_otel._settings import Settings
 
 _logger = logging.getLogger("qf_otel")
-_CUMULATIVE = dict.fromkeys(
-    (Counter, UpDownCounter, Histogram, ObservableCounter, ObservableUpDownCounter, ObservableGauge),
-    AggregationTemporality.CUMULATIVE,
+_INSTRUMENT_CLASSES: tuple[type, ...] = (
+    Counter, UpDownCounter, Histogram, ObservableCounter, ObservableUpDownCounter, ObservableGauge,
+)
+_CUMULATIVE: dict[type, AggregationTemporality] = dict.fromkeys(
+    _INSTRUMENT_CLASSES, AggregationTemporality.CUMULATIVE
 )
 
 
-def instrument_class_limits(settings: Settings) -> dict[type, int]:
-    return dict.fromkeys(
-        (Counter, UpDownCounter, Histogram, ObservableCounter, ObservableUpDownCounter,
-         ObservableGauge),
-        settings.cardinality_limit,
-    )
+def instrument_class_limits(settings: Settings) -> dict[Any, int]:
+    return dict.fromkeys(_INSTRUMENT_CLASSES, settings.cardinality_limit)
 
 
 class CountingExporter(MetricExporter):
@@ -98,9 +96,7 @@ def _otlp_metric_exporter(settings: Settings) -> MetricExporter:
     )
 
 
-def build_readers(
-    settings: Settings, resource: Resource
-) -> tuple[list[MetricReader], PrometheusPullExport | None]:
+def build_readers(settings: Settings) -> tuple[list[MetricReader], PrometheusPullExport | None]:
     limits = instrument_class_limits(settings)
     readers: list[MetricReader] = []
     pull = None
@@ -108,10 +104,8 @@ def build_readers(
     for name in settings.metrics_exporters:
         reader: MetricReader
         if name == "prometheus":
-            instance = str(resource.attributes.get("service.instance.id", ""))
             pull = PrometheusPullExport(
-                settings.prometheus_host, settings.prometheus_port, settings.multiprocess_dir,
-                instance_id=lambda: _instance_of(pull, instance),
+                settings.prometheus_host, settings.prometheus_port, settings.multiprocess_dir
             )
             reader = pull
         elif name == "otlp":
@@ -129,15 +123,6 @@ def build_readers(
         reader._instrument_class_cardinality_limit.update(limits)
         readers.append(reader)
     return readers, pull
-
-
-def _instance_of(pull: PrometheusPullExport | None, fallback: str) -> str:
-    """The current service.instance.id (renewed after a fork), read from the live provider."""
-    provider = getattr(pull, "_meter_provider", None) if pull is not None else None
-    config = getattr(provider, "_sdk_config", None)
-    if config is not None:
-        return str(config.resource.attributes.get("service.instance.id", fallback))
-    return fallback
 
 
 def build_tracer_provider(settings: Settings, resource: Resource) -> TracerProvider:

@@ -15,7 +15,7 @@ _lock = threading.Lock()
 FAILURES = Counter(
     "qf.otel.export.failures",
     unit="{failure}",
-    description="Telemetry exports or renders qf-otel could not complete (the app was not affected).",
+    description="Exports qf-otel could not complete (the application was not affected).",
     attributes=("qf.otel.exporter",),
 )
 

@@ -19,7 +19,6 @@ import os
 import tempfile
 import threading
 import urllib.request
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -43,13 +42,12 @@ class _Server(ThreadingHTTPServer):
 class PrometheusPullExport(MetricReader):
     """A pull reader: collects on each scrape and renders the Prometheus text format."""
 
-    def __init__(self, host: str, port: int, group_dir: str | None, instance_id: Callable[[], str]):
+    def __init__(self, host: str, port: int, group_dir: str | None) -> None:
         super().__init__()
         self._host = host
         self._port = port
-        self._group_dir = Path(group_dir or os.path.join(
-            tempfile.gettempdir(), f"qf-otel-{os.getuid()}-{host}-{port}"))
-        self._instance_id = instance_id
+        default_dir = os.path.join(tempfile.gettempdir(), f"qf-otel-{os.getuid()}-{host}-{port}")
+        self._group_dir = Path(group_dir or default_dir)
         self._server: _Server | None = None
         self._private: _Server | None = None
         self._stop = threading.Event()
@@ -150,8 +148,7 @@ class PrometheusPullExport(MetricReader):
             self._latest = None
             self.collect()
             data = self._latest
-        extra = {"service.instance.id": self._instance_id()} if labelled else None
-        families = text.to_families(data, extra)
+        families = text.to_families(data, with_instance=labelled)
         if not labelled:
             info = text.target_info(data)
             if info is not None:
@@ -190,7 +187,8 @@ class PrometheusPullExport(MetricReader):
             for raw in payload:
                 family = merged.get(raw["name"])
                 if family is None:
-                    family = merged[raw["name"]] = text.Family(raw["name"], raw["type"], raw["help"])
+                    family = text.Family(raw["name"], raw["type"], raw["help"])
+                    merged[raw["name"]] = family
                 family.samples.extend((s[0], s[1], s[2]) for s in raw["samples"])
         return text.render(merged.values())
 
@@ -205,7 +203,7 @@ class PrometheusPullExport(MetricReader):
         export = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 try:
                     if shared and self.path.split("?")[0] in ("/metrics", "/"):
                         body, kind = export.render_shared().encode(), CONTENT_TYPE
@@ -224,7 +222,7 @@ class PrometheusPullExport(MetricReader):
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler

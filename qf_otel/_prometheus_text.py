@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -114,16 +114,16 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def to_families(
-    data: MetricsData | None, extra_labels: Mapping[str, str] | None = None
-) -> dict[str, Family]:
+def to_families(data: MetricsData | None, *, with_instance: bool = False) -> dict[str, Family]:
+    """Group the data into families; `with_instance` labels each series with its process's
+    service.instance.id (needed when several worker processes share one endpoint)."""
     families: dict[str, Family] = {}
     if data is None:
         return families
+    promoted = PROMOTED_RESOURCE_ATTRIBUTES + (("service.instance.id",) if with_instance else ())
     for resource_metrics in data.resource_metrics:
         resource = resource_metrics.resource.attributes
-        base = [(key, resource[key]) for key in PROMOTED_RESOURCE_ATTRIBUTES if key in resource]
-        base.extend((extra_labels or {}).items())
+        base = [(key, resource[key]) for key in promoted if key in resource]
         for scope_metrics in resource_metrics.scope_metrics:
             scope = scope_metrics.scope
             scoped = [*base, ("otel_scope_name", scope.name)]
@@ -157,7 +157,7 @@ def _add_metric(families: dict[str, Family], metric: Any, scoped: list[tuple[str
             continue
         prefix = labels + "," if labels else ""
         cumulative = 0
-        for bound, count in zip(point.explicit_bounds, point.bucket_counts):
+        for bound, count in zip(point.explicit_bounds, point.bucket_counts, strict=False):
             cumulative += count
             samples.append((name + "_bucket", f'{prefix}le="{_number(bound)}"', cumulative))
         samples.append((name + "_bucket", prefix + 'le="+Inf"', point.count))

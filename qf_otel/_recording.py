@@ -150,7 +150,9 @@ class Instrument:
                 if self._overflow is None:
                     self._overflow = self._make(dict(OVERFLOW_ATTRIBUTES))
                 return self._overflow
-            attributes = {k: v for k, v in zip(self.attributes, values) if v is not None}
+            attributes: dict[str, AttributeValue] = {
+                k: v for k, v in zip(self.attributes, values, strict=True) if v is not None
+            }
             created = self._make(attributes)
             self._series[values] = created
             return created

@@ -196,7 +196,9 @@ def _key_values(name: str, raw: Any) -> dict[str, str]:
             continue
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigurationError(name, raw, f"malformed item {item.strip()!r}; expected key=value")
+            raise ConfigurationError(
+                name, raw, f"malformed item {item.strip()!r}; expected key=value"
+            )
         result[unquote(key.strip())] = unquote(value.strip())
     return result
 
@@ -213,7 +215,9 @@ def _allowed_values(name: str, raw: Any) -> dict[str, tuple[str, ...]]:
             continue
         key, sep, values = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigurationError(name, raw, f"malformed item {item.strip()!r}; expected key=a|b")
+            raise ConfigurationError(
+                name, raw, f"malformed item {item.strip()!r}; expected key=a|b"
+            )
         result[key.strip()] = tuple(v.strip() for v in values.split("|") if v.strip())
     return result
 
@@ -224,7 +228,9 @@ def _patterns(name: str, raw: Any) -> tuple[str, ...]:
         try:
             re.compile(pattern)
         except re.error as error:
-            raise ConfigurationError(name, raw, f"bad regular expression {pattern!r}: {error}") from None
+            raise ConfigurationError(
+                name, raw, f"bad regular expression {pattern!r}: {error}"
+            ) from None
     return found
 
 

@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -157,18 +158,25 @@ def _filesystem() -> Iterable[Observation]:
 
 
 _lock = threading.Lock()
-_started = False
+# The provider the instruments were registered with: once per provider, so that a test suite that
+# shuts qf-otel down and configures it again gets them on the new provider too.
+_registered_with: weakref.ref[object] | None = None
+_process = _ProcessSampler()
 
 
 def start(settings: Settings) -> None:
-    """Register the observable instruments once per process (later calls do nothing)."""
-    global _started
-    with _lock:
-        if _started:
-            return
-        _started = True
+    """Register the observable instruments with the global MeterProvider (once per provider)."""
+    global _registered_with
     del settings  # nothing to configure yet; kept for the install-function signature
-    process = _ProcessSampler()
+    provider = metrics.get_meter_provider()
+    with _lock:
+        if _registered_with is not None and _registered_with() is provider:
+            return
+        try:
+            _registered_with = weakref.ref(provider)
+        except TypeError:  # pragma: no cover - every provider class takes weak references
+            _registered_with = None
+    process = _process
     psutil.cpu_times_percent(interval=None)  # the first reading only sets psutil's baseline
     process.cpu_utilization()
     meter = metrics.get_meter(SCOPE, __version__)

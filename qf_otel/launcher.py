@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
 _logger = logging.getLogger("qf_otel")

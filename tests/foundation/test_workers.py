@@ -60,7 +60,7 @@ def run_server(args: Sequence[str], env: dict[str, str], workers: int, requests:
         # a second scrape sees the same per-worker series, nothing jumped
         assert hits_by_worker(metrics_url) == totals
     finally:
-        code, output, _ = server.stop()
+        _code, output, _ = server.stop()
         shutil.rmtree(group, ignore_errors=True)
     assert "Traceback" not in output, output
 
