@@ -1,0 +1,63 @@
+"""A memo dictionary that never grows past a fixed size.
+
+Used to remember the result of a pure function of a string the application produces (an SQL
+statement, a query string): the common case is a handful of distinct strings seen millions of
+times, but nothing stops a program from producing unboundedly many, so past the limit the memo is
+emptied rather than allowed to grow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BoundedMemo(Generic[K, V]):
+    __slots__ = ("_compute", "_limit", "_values")
+
+    def __init__(self, compute: Callable[[K], V], limit: int = 2048) -> None:
+        self._compute = compute
+        self._limit = limit
+        self._values: dict[K, V] = {}
+
+    def __call__(self, key: K) -> V:
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        value = self._compute(key)
+        if len(self._values) >= self._limit:
+            self._values.clear()
+        self._values[key] = value
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class FirstComeValues:
+    """Admits the first `limit` distinct values of an attribute, folds the rest to `other`.
+
+    For values that come from code rather than from users (table names, exception class names)
+    but are not a closed set known in advance.
+    """
+
+    __slots__ = ("_admitted", "_limit", "folded", "other")
+
+    def __init__(self, limit: int, other: str = "other") -> None:
+        self._limit = limit
+        self._admitted: set[str] = set()
+        self.other = other
+        self.folded = 0
+
+    def __call__(self, value: str) -> str:
+        if value in self._admitted:
+            return value
+        if len(self._admitted) < self._limit:
+            self._admitted.add(value)
+            return value
+        self.folded += 1
+        return self.other
