@@ -208,11 +208,9 @@ class MetricsCapture:
         if before is None:
             return now
         then = self._histogram_total(before, attributes)
-        buckets = tuple(a - b for a, b in zip(now.bucket_counts, then.bucket_counts, strict=False))
-        return HistogramValue(
-            now.count - then.count, now.sum - then.sum, buckets or now.bucket_counts,
-            now.boundaries,
-        )
+        earlier = then.bucket_counts + (0,) * (len(now.bucket_counts) - len(then.bucket_counts))
+        buckets = tuple(a - b for a, b in zip(now.bucket_counts, earlier, strict=False))
+        return HistogramValue(now.count - then.count, now.sum - then.sum, buckets, now.boundaries)
 
     def series(self, name: str) -> list[tuple[dict[str, Any], float | HistogramValue]]:
         """Every series of `name` as (attributes, current cumulative value): for debugging."""
