@@ -86,19 +86,22 @@ MEMORY_STATE = "state"
 QF_FOLDED = "qf_otel_attribute_folded_total"
 QF_EXPORT_FAILURES = "qf_otel_export_failures_total"
 
-# Collector self-telemetry (its :8888 endpoint) and Prometheus' own `up`.
+# Collector self-telemetry (its :8888 endpoint) and Prometheus' own `up`. Measured on
+# collector/bin/qf-otelcol (contrib v0.161.0) with collector/config/otelcol.yaml, whose
+# telemetry reader sets without_type_suffix/without_units: counters carry no `_total` and
+# no unit suffix. Queue gauges carry `data_type`; sent/failed carry `server_address`.
 UP = "up"
-OTELCOL_REFUSED = "otelcol_receiver_refused_metric_points_total"
-OTELCOL_ACCEPTED = "otelcol_receiver_accepted_metric_points_total"
-OTELCOL_SENT = "otelcol_exporter_sent_metric_points_total"
-OTELCOL_SEND_FAILED = "otelcol_exporter_send_failed_metric_points_total"
-OTELCOL_ENQUEUE_FAILED = "otelcol_exporter_enqueue_failed_metric_points_total"
+OTELCOL_REFUSED = "otelcol_receiver_refused_metric_points"
+OTELCOL_ACCEPTED = "otelcol_receiver_accepted_metric_points"
+OTELCOL_SENT = "otelcol_exporter_sent_metric_points"
+OTELCOL_SEND_FAILED = "otelcol_exporter_send_failed_metric_points"
+OTELCOL_ENQUEUE_FAILED = "otelcol_exporter_enqueue_failed_metric_points"
 OTELCOL_QUEUE_SIZE = "otelcol_exporter_queue_size"
 OTELCOL_QUEUE_CAPACITY = "otelcol_exporter_queue_capacity"
-OTELCOL_PROCESSOR_INCOMING = "otelcol_processor_incoming_items_total"
-OTELCOL_PROCESSOR_OUTGOING = "otelcol_processor_outgoing_items_total"
-OTELCOL_UPTIME = "otelcol_process_uptime_seconds_total"
-OTELCOL_RSS = "otelcol_process_memory_rss_bytes"
+OTELCOL_PROCESSOR_INCOMING = "otelcol_processor_incoming_items"
+OTELCOL_PROCESSOR_OUTGOING = "otelcol_processor_outgoing_items"
+OTELCOL_UPTIME = "otelcol_process_uptime"
+OTELCOL_RSS = "otelcol_process_memory_rss"
 OTELCOL_RECEIVER = "receiver"
 OTELCOL_EXPORTER = "exporter"
 OTELCOL_PROCESSOR = "processor"

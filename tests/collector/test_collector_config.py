@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,20 @@ def test_every_config_file_is_in_a_validated_combination() -> None:
     files = {p.name for p in CONFIG_DIR.glob("*.yaml")}
     combined = {name for combination in CONFIG_COMBINATIONS for name in combination}
     assert files == combined
+
+
+def test_every_environment_variable_is_documented_with_its_default() -> None:
+    docs = (CONFIG_DIR.parents[1] / "docs" / "collector.md").read_text()
+    references = {
+        match.groups()
+        for path in CONFIG_DIR.glob("*.yaml")
+        for match in re.finditer(r"\$\{env:([A-Z0-9_]+):-([^}]*)\}", path.read_text())
+    }
+    assert len(references) > 10
+    undocumented = {
+        (name, default) for name, default in references if f"| `{name}` | `{default}` |" not in docs
+    }
+    assert undocumented == set()
 
 
 @pytest.mark.parametrize("configs", CONFIG_COMBINATIONS, ids="+".join)
