@@ -1,0 +1,59 @@
+"""Closed sets: extending them through configuration, and refusing what cannot be extended."""
+
+from __future__ import annotations
+
+import pytest
+
+from qf_otel import _vocabulary, quantum
+from qf_otel.testing import MetricsCapture
+
+
+@pytest.fixture
+def restore_vocabularies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for vocabulary in _vocabulary.vocabularies():
+        monkeypatch.setattr(vocabulary, "values", set(vocabulary.values))
+
+
+@pytest.mark.usefixtures("restore_vocabularies")
+def test_extend_admits_new_values(qf_metrics: MetricsCapture) -> None:
+    quantum.set_coherence(0.4, system="qpu-z")
+    assert qf_metrics.folded("qf.quantum.system") == 1
+
+    _vocabulary.extend("qf.quantum.system", ["qpu-z", "qpu-y"])
+    quantum.set_coherence(0.7, system="qpu-z")
+    quantum.coherence(system="qpu-y").set(0.6)
+
+    assert qf_metrics.value("qf.quantum.coherence", {"qf.quantum.system": "qpu-z"}) == 0.7
+    assert qf_metrics.value("qf.quantum.coherence", {"qf.quantum.system": "qpu-y"}) == 0.6
+    assert qf_metrics.folded("qf.quantum.system") == 1
+
+
+@pytest.mark.parametrize(
+    "key", ["qf.outcome", "qf.transaction.status", "qf.security.severity", "qf.auth.outcome",
+            "reason"],
+)
+def test_fixed_sets_cannot_be_extended(key: str) -> None:
+    with pytest.raises(ValueError, match=f"'{key}' has a fixed set of values"):
+        _vocabulary.extend(key, ["maybe"])
+
+
+def test_unknown_keys_are_named() -> None:
+    with pytest.raises(ValueError, match="unknown attribute key 'qf.quantum.sytem'"):
+        _vocabulary.extend("qf.quantum.sytem", ["qpu-z"])
+
+
+@pytest.mark.parametrize("values", ["qpu-z", ["", "ok"], [3], ["x" * 65]])
+def test_bad_values_are_named(values: object) -> None:
+    with pytest.raises(ValueError, match="allowed_values\\['qf.quantum.system'\\]"):
+        _vocabulary.extend("qf.quantum.system", values)  # type: ignore[arg-type]
+
+
+def test_every_attribute_of_the_domain_meters_has_a_vocabulary() -> None:
+    from qf_otel._recording import instruments
+
+    scopes = {"qf_otel.quantum", "qf_otel.business", "qf_otel.health", "qf_otel.security",
+              "qf_otel.meters"}
+    keys = {key for i in instruments() if i.scope in scopes for key in i.attributes}
+    undefined = {key for key in keys if _vocabulary.get(key) is None}
+    # the self-metrics' keys take instrument names and attribute keys: bounded by the code
+    assert undefined == {"qf.otel.attribute.key", "qf.otel.metric.name"}
