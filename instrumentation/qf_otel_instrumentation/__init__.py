@@ -12,7 +12,6 @@ import logging
 import threading
 
 from qf_otel._settings import Settings
-
 from qf_otel_instrumentation import _config
 
 __all__ = ["INSTRUMENTATIONS", "REPLACED_CONTRIB", "install", "installed", "uninstall"]

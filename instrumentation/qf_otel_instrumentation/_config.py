@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
+
 from qf_otel._settings import DEFAULT_REDACT_QUERY_KEYS, Settings
-
 from qf_otel_instrumentation._semconv import SemconvMode, mode_from
-
 
 
 def _never(path: str) -> bool:

@@ -21,7 +21,14 @@ from typing import Any
 
 from qf_otel_instrumentation import _config
 from qf_otel_instrumentation._patching import Patch, patch
-from qf_otel_instrumentation._server import EXCHANGE_KEY, MOUNT_SUFFIX, Receive, Scope, Send, observe
+from qf_otel_instrumentation._server import (
+    EXCHANGE_KEY,
+    MOUNT_SUFFIX,
+    Receive,
+    Scope,
+    Send,
+    observe,
+)
 
 _log = logging.getLogger("qf_otel.instrumentation")
 _patches: list[Patch] = []

@@ -35,13 +35,13 @@ CLIENT_DURATION = Histogram(
 )
 OLD_SERVER_DURATION = Histogram(
     "http.server.duration", unit="ms",
-    description="Duration of HTTP server requests (old conventions, OTEL_SEMCONV_STABILITY_OPT_IN=http/dup).",
+    description="Duration of HTTP server requests (old conventions, under http/dup).",
     attributes=("http.method", "http.scheme", "http.route", "http.status_code"),
     boundaries=OLD_HTTP_MS_BUCKETS, scope=HTTP_SCOPE,
 )
 OLD_CLIENT_DURATION = Histogram(
     "http.client.duration", unit="ms",
-    description="Duration of HTTP client requests (old conventions, OTEL_SEMCONV_STABILITY_OPT_IN=http/dup).",
+    description="Duration of HTTP client requests (old conventions, under http/dup).",
     attributes=("http.method", "net.peer.name", "net.peer.port", "http.status_code"),
     boundaries=OLD_HTTP_MS_BUCKETS, scope=HTTP_SCOPE,
 )
@@ -69,7 +69,7 @@ DB_CONNECTION_TIMEOUTS = Counter(
 )
 OLD_DB_CONNECTIONS = UpDownCounter(
     "db.client.connections.usage", unit="{connection}",
-    description="Connections by state (old conventions, OTEL_SEMCONV_STABILITY_OPT_IN=database/dup).",
+    description="Connections by state (old conventions, under database/dup).",
     attributes=("pool.name", "state"), scope=DB_SCOPE,
 )
 

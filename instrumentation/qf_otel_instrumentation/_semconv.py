@@ -1,9 +1,10 @@
 """Which semantic-conventions generation to emit, and the small closed sets they define.
 
 qf-otel emits the *stable* HTTP and database conventions by default, unlike the contrib
-instrumentations (whose default is still the old one). `OTEL_SEMCONV_STABILITY_OPT_IN` is read the
-way the spec describes: `http/dup` or `database/dup` add the old instruments and span attributes
-next to the stable ones, for a dashboard migration; `http` / `database` (or nothing) mean stable only.
+instrumentations (whose default is still the old one). `OTEL_SEMCONV_STABILITY_OPT_IN` is read
+the way the spec describes: `http/dup` or `database/dup` add the old instruments and span
+attributes next to the stable ones, for a dashboard migration; `http` / `database` (or nothing)
+mean stable only.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from opentelemetry import context, propagate, trace
@@ -15,7 +16,7 @@ TRACER_NAME = "qf_otel.instrumentation.http.server"
 _PROPAGATION_HEADERS = (b"traceparent", b"tracestate", b"baggage")
 
 
-def start(scope: dict[str, Any], method: str, config: RuntimeConfig) -> tuple[Span, object]:
+def start(scope: MutableMapping[str, Any], method: str, config: RuntimeConfig) -> tuple[Span, object]:
     """Starts the span as a child of the caller's context and makes it current."""
     headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
     carrier = {

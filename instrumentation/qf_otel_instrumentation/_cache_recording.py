@@ -1,0 +1,21 @@
+"""Recording one cache operation: the three `qf.cache.*` instruments, shared by Redis and the
+in-process wrappers so both report the same series shape."""
+
+from __future__ import annotations
+
+from qf_otel_instrumentation._instruments import CACHE_DURATION, CACHE_ERRORS, CACHE_REQUESTS
+from qf_otel_instrumentation._semconv import error_type
+
+HIT = "hit"
+MISS = "miss"
+
+
+def record(name: str, operation: str, result: str | None, elapsed: float) -> None:
+    CACHE_REQUESTS.series(name, operation, result).add(1)
+    CACHE_DURATION.series(name, operation).record(elapsed)
+
+
+def record_error(name: str, operation: str, error: BaseException, elapsed: float) -> None:
+    CACHE_ERRORS.series(name, operation, error_type(error)).add(1)
+    CACHE_REQUESTS.series(name, operation, None).add(1)
+    CACHE_DURATION.series(name, operation).record(elapsed)
