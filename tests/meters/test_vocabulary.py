@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qf_otel import _vocabulary, quantum
@@ -33,18 +35,18 @@ def test_extend_admits_new_values(qf_metrics: MetricsCapture) -> None:
             "reason"],
 )
 def test_fixed_sets_cannot_be_extended(key: str) -> None:
-    with pytest.raises(ValueError, match=f"'{key}' has a fixed set of values"):
+    with pytest.raises(ValueError, match=re.escape(f"'{key}' has a fixed set of values")):
         _vocabulary.extend(key, ["maybe"])
 
 
 def test_unknown_keys_are_named() -> None:
-    with pytest.raises(ValueError, match="unknown attribute key 'qf.quantum.sytem'"):
+    with pytest.raises(ValueError, match=re.escape("unknown attribute key 'qf.quantum.sytem'")):
         _vocabulary.extend("qf.quantum.sytem", ["qpu-z"])
 
 
 @pytest.mark.parametrize("values", ["qpu-z", ["", "ok"], [3], ["x" * 65]])
 def test_bad_values_are_named(values: object) -> None:
-    with pytest.raises(ValueError, match="allowed_values\\['qf.quantum.system'\\]"):
+    with pytest.raises(ValueError, match=re.escape("allowed_values['qf.quantum.system']")):
         _vocabulary.extend("qf.quantum.system", values)  # type: ignore[arg-type]
 
 
