@@ -124,3 +124,16 @@ def test_agent_forwards_to_gateway(tmp_path: Path) -> None:
             assert agent.stop() == 0, agent.log()[-4000:]
     finally:
         assert gateway.stop() == 0, gateway.log()[-4000:]
+
+
+def test_restart_after_kill_on_same_ports(tmp_path: Path) -> None:
+    # What fault tests rely on: a SIGKILLed Collector comes back on the same addresses at once.
+    first = start_collector(["otelcol.yaml"], work_dir=tmp_path)
+    first.kill()
+    second = start_collector(["otelcol.yaml"], work_dir=tmp_path, ports=first.ports)
+    try:
+        send_metrics(second.otlp_http_url)
+        samples = wait_for_family(second, "qf_business_transactions")
+        assert [s.value for s in samples] == [TRANSACTIONS_TOTAL]
+    finally:
+        assert second.stop() == 0, second.log()[-4000:]
