@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from qf_ops.rules import datastore, domain, http
+from qf_ops.rules import datastore, domain, http, infrastructure, otelcol
 from qf_ops.rules.model import Alert, RuleGroup
 
-GROUPS: tuple[RuleGroup, ...] = (http.GROUP, datastore.GROUP, domain.GROUP)
+GROUPS: tuple[RuleGroup, ...] = (
+    http.GROUP,
+    datastore.GROUP,
+    domain.GROUP,
+    infrastructure.GROUP,
+    otelcol.GROUP,
+)
 
 
 def all_alerts() -> tuple[Alert, ...]:

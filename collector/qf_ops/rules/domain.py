@@ -403,7 +403,7 @@ ALERTS = (
         ),
         fires=Scenario("8 connections, then none for 15 minutes",
                        (_component(n.HEALTH_CONNECTIONS, "8x20 0x15"),), at="35m",
-                       fired=(Fired(_COMPONENT_FIRED, "0"),)),
+                       fired=(Fired(_COMPONENT_FIRED),)),
         near_misses=(
             Scenario("never had a connection",
                      (_component(n.HEALTH_CONNECTIONS, "0x35"),), at="35m"),

@@ -45,6 +45,10 @@ def annotations(alert: Alert) -> dict[str, str]:
     }
 
 
+def uses_value(alert: Alert) -> bool:
+    return any(t in text for t in VALUE_TEMPLATES for text in annotations(alert).values())
+
+
 def expand(template: str, fired: Fired) -> str:
     """What Prometheus renders for ``fired``: labels substituted, `$value` as stated."""
     text = template
@@ -71,6 +75,10 @@ def _input(series: tuple[Series, ...]) -> list[dict[str, str]]:
 
 
 def _alert_test(alert: Alert, scenario: Scenario, verdict: str) -> dict[str, Any]:
+    for fired in scenario.fired:
+        if bool(fired.value) != uses_value(alert):
+            raise ValueError(f"{alert.name}: state the rendered $value exactly when an "
+                             f"annotation prints it ({scenario.title!r})")
     expected = [
         {
             "exp_labels": {"severity": alert.severity, **fired.labels},
