@@ -28,13 +28,17 @@ class RuntimeConfig:
     # on a stack when we uninstall stays harmless.
     enabled: bool = True
 
+    # None = the global provider (what configure() sets); tests hand in their own.
+    tracer_provider: trace.TracerProvider | None = None
     _tracers: dict[str, trace.Tracer] = field(default_factory=dict)
 
     def tracer(self, name: str) -> trace.Tracer:
         # The API's proxy tracer follows a provider set later, so one per name is enough.
         found = self._tracers.get(name)
         if found is None:
-            found = self._tracers[name] = trace.get_tracer(name)
+            found = self._tracers[name] = trace.get_tracer(
+                name, tracer_provider=self.tracer_provider
+            )
         return found
 
 

@@ -126,7 +126,6 @@ class Exchange:
             return
         self.done = True
         elapsed = self.elapsed if self.elapsed is not None else perf_counter() - self._start
-        self.active.add(-1)
         status = self.status if 100 <= self.status <= 599 else None
         if error is not None:
             failure: str | None = error_type(error)
@@ -138,6 +137,8 @@ class Exchange:
             failure = None
         route = self.template()
         SERVER_DURATION.series(self.method, self.scheme, route, status, failure).record(elapsed)
+        # After the record: a client that saw its response can wait for this to read zero.
+        self.active.add(-1)
         config = _config.CONFIG
         if config.semconv.http_old:
             OLD_SERVER_DURATION.series(self.method, self.scheme, route, status).record(

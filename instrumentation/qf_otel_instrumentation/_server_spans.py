@@ -16,7 +16,9 @@ TRACER_NAME = "qf_otel.instrumentation.http.server"
 _PROPAGATION_HEADERS = (b"traceparent", b"tracestate", b"baggage")
 
 
-def start(scope: MutableMapping[str, Any], method: str, config: RuntimeConfig) -> tuple[Span, object]:
+def start(
+    scope: MutableMapping[str, Any], method: str, config: RuntimeConfig
+) -> tuple[Span, object]:
     """Starts the span as a child of the caller's context and makes it current."""
     headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
     carrier = {
