@@ -198,6 +198,15 @@ class MetricsCapture:
         return float(sum(p.value for p in matching)  # type: ignore[misc]
                      - sum(p.value for p in earlier))  # type: ignore[misc]
 
+    def current(self, name: str, attributes: Attributes | None = None) -> float:
+        """The absolute value now, summed over the matching series, ignoring the start: for
+        up-down counters that measure a level (``process.memory.usage``)."""
+        metric = self._metric(name)
+        if metric.kind == "histogram":
+            raise TypeError(f"{name} is a histogram: use .histogram(name, attributes)")
+        return float(sum(p.value for p in metric.points  # type: ignore[misc]
+                         if _matches(p, attributes)))
+
     def histogram(self, name: str, attributes: Attributes | None = None) -> HistogramValue:
         """Count, sum and bucket counts recorded since the start, over the matching series."""
         current = self._metric(name)
