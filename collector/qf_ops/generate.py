@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qf_ops import yamlout
+from qf_ops import runbooks, yamlout
+from qf_ops.dashboards.build import render as render_dashboard
+from qf_ops.dashboards.catalog import DASHBOARDS
 from qf_ops.rules import render
 from qf_ops.rules.catalog import GROUPS
 
 REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "collector" / "rules"
 RULE_TESTS_DIR = RULES_DIR / "tests"
+RUNBOOKS = REPO / "docs" / "runbooks.md"
+DASHBOARDS_DIR = REPO / "collector" / "dashboards"
 
 
 def rule_artefacts() -> dict[Path, str]:
@@ -24,8 +28,12 @@ def rule_artefacts() -> dict[Path, str]:
     return out
 
 
+def dashboard_artefacts() -> dict[Path, str]:
+    return {DASHBOARDS_DIR / f"{d.file}.json": render_dashboard(d) for d in DASHBOARDS}
+
+
 def artefacts() -> dict[Path, str]:
-    return {**rule_artefacts()}
+    return {**rule_artefacts(), RUNBOOKS: runbooks.document(), **dashboard_artefacts()}
 
 
 def stale() -> list[Path]:
