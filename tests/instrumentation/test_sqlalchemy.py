@@ -1,0 +1,145 @@
+"""SQLAlchemy: operation durations per operation/table, pool counts, spans with literals masked.
+
+SQLite files give a real QueuePool (SQLAlchemy 2.x's default for file databases)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy.exc
+from qf_otel.testing import MetricsCapture
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from qf_otel_instrumentation._sqlalchemy import pool_name
+from tests.instrumentation.conftest import Installed
+
+DURATION = "db.client.operation.duration"
+CONNECTIONS = "db.client.connection.count"
+
+
+def ops(qf_metrics: MetricsCapture, operation: str, table: str | None = None,
+        **more: str) -> int:
+    wanted = {"db.system.name": "sqlite", "db.operation.name": operation, **more}
+    if table is not None:
+        wanted["db.collection.name"] = table
+    return qf_metrics.histogram(DURATION, wanted).count
+
+
+def seed(engine: Engine, table: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, email TEXT)"))
+        for index in range(3):
+            conn.execute(text(f"INSERT INTO {table} (email) VALUES (:e)"), {"e": f"u{index}@x"})
+
+
+def test_engines_created_before_install_and_several_engines(
+    instrument: Callable[..., Installed], tmp_path: Path, qf_metrics: MetricsCapture
+) -> None:
+    early = create_engine(f"sqlite:///{tmp_path}/early.db")
+    with early.connect() as conn:  # used before install, too
+        conn.execute(text("SELECT 1"))
+    qf_metrics.restart()
+    assert instrument(instrumentations=frozenset({"sqlalchemy"})).names == ["sqlalchemy"]
+    late = create_engine(f"sqlite:///{tmp_path}/late.db")
+    seed(early, "users")
+    seed(late, "orders")
+    with early.connect() as conn:
+        for _ in range(5):
+            conn.execute(text("SELECT email FROM users WHERE email = 'a@b.c'")).all()
+    with late.connect() as conn:
+        conn.execute(text("SELECT * FROM orders")).all()
+        conn.execute(text("UPDATE orders SET email = 'x' WHERE id = 1"))
+        conn.execute(text("DELETE FROM orders WHERE id = 2"))
+    assert ops(qf_metrics, "CREATE", "users") == 1
+    assert ops(qf_metrics, "INSERT", "users") == 3
+    assert ops(qf_metrics, "SELECT", "users") == 5
+    assert ops(qf_metrics, "CREATE", "orders") == 1
+    assert ops(qf_metrics, "INSERT", "orders") == 3
+    assert ops(qf_metrics, "SELECT", "orders") == 1
+    assert ops(qf_metrics, "UPDATE", "orders") == 1
+    assert ops(qf_metrics, "DELETE", "orders") == 1
+    for attributes, _ in qf_metrics.series(DURATION):
+        assert "a@b.c" not in repr(attributes)
+        assert set(attributes) <= {"db.system.name", "db.namespace", "db.operation.name",
+                                   "db.collection.name", "error.type"}
+
+
+def test_async_engine(
+    instrument: Callable[..., Installed], tmp_path: Path, qf_metrics: MetricsCapture
+) -> None:
+    instrument(instrumentations=frozenset({"sqlalchemy"}))
+
+    async def work() -> None:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/async.db")
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE kv (k TEXT, v TEXT)"))
+            await conn.execute(text("INSERT INTO kv VALUES ('a', 'b')"))
+            for _ in range(4):
+                await conn.execute(text("SELECT v FROM kv WHERE k = 'a'"))
+        await engine.dispose()
+
+    asyncio.run(work())
+    assert ops(qf_metrics, "INSERT", "kv") == 1
+    assert ops(qf_metrics, "SELECT", "kv") == 4
+
+
+def test_errors_are_named(
+    instrument: Callable[..., Installed], tmp_path: Path, qf_metrics: MetricsCapture
+) -> None:
+    instrument(instrumentations=frozenset({"sqlalchemy"}))
+    engine = create_engine(f"sqlite:///{tmp_path}/e.db")
+    with engine.connect() as conn, pytest.raises(sqlalchemy.exc.OperationalError):
+        conn.execute(text("SELECT * FROM missing"))
+    assert ops(qf_metrics, "SELECT", "missing", **{"error.type": "sqlite3.OperationalError"}) == 1
+
+
+def test_pool_counts_follow_checkouts(
+    instrument: Callable[..., Installed], tmp_path: Path, qf_metrics: MetricsCapture
+) -> None:
+    instrument(instrumentations=frozenset({"sqlalchemy"}))
+    engine = create_engine(f"sqlite:///{tmp_path}/pool.db", pool_size=3, max_overflow=1,
+                           pool_timeout=0.2, pool_logging_name="orders-db")
+    assert pool_name(engine) == "orders-db"
+    name = {"db.client.connection.pool.name": "orders-db"}
+
+    def state(value: str) -> float:
+        return qf_metrics.value(CONNECTIONS, {**name, "db.client.connection.state": value})
+
+    held = [engine.connect() for _ in range(3)]
+    for conn in held:
+        conn.execute(text("SELECT 1"))
+    assert (state("used"), state("idle")) == (3, 0)
+    held.pop().close()
+    assert (state("used"), state("idle")) == (2, 1)
+    held.append(engine.connect())
+    held.append(engine.connect())  # the one overflow connection
+    assert (state("used"), state("idle")) == (4, 0)
+    assert qf_metrics.value("db.client.connection.max", name) == 4
+    with pytest.raises(sqlalchemy.exc.TimeoutError):
+        engine.connect()
+    assert qf_metrics.value("db.client.connection.timeouts", name) == 1
+    for conn in held:
+        conn.close()
+    # The overflow connection is closed on return; the pool keeps its three.
+    assert (state("used"), state("idle")) == (0, 3)
+
+
+def test_span_statement_has_no_literals(
+    instrument: Callable[..., Installed], tmp_path: Path
+) -> None:
+    installed = instrument(instrumentations=frozenset({"sqlalchemy"}), traces_enabled=True)
+    engine = create_engine(f"sqlite:///{tmp_path}/s.db")
+    seed(engine, "people")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT id FROM people WHERE email = 'a@b.c' AND id > 41")).all()
+    (span,) = [s for s in installed.spans() if s.name == "SELECT people"]
+    attributes = dict(span.attributes or {})
+    assert attributes["db.query.text"] == "SELECT id FROM people WHERE email = ? AND id > ?"
+    assert attributes["db.system.name"] == "sqlite"
+    assert attributes["db.collection.name"] == "people"
+    assert "a@b.c" not in repr(attributes)
