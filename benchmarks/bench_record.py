@@ -2,6 +2,7 @@
 
 One run, side by side (the machine is noisy; compare rows, not absolute numbers):
   qf bound      business.transactions(kind=..., status=...) once, then .add(1) per record
+                (the same for a bound gauge: quantum.coherence(system=...).set(x))
   qf unbound    business.record_transaction(kind=..., status=...) per record (folds every call)
   otel sdk      opentelemetry-sdk Counter.add(1, {3 attributes})
   prom client   prometheus_client Counter.labels(3 labels).inc() per record
@@ -20,7 +21,7 @@ import prometheus_client
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from qf_otel import business, security
+from qf_otel import business, quantum, security
 
 ATTRIBUTES = {"qf.transaction.type": "purchase", "qf.transaction.status": "success",
               "currency": "EUR"}
@@ -44,6 +45,7 @@ def main() -> None:
 
     bound = business.transactions(kind="purchase", status="success")
     bound3 = security.auth_attempts(method="password", outcome="failure")
+    gauge = quantum.coherence(system="qpu-a")
 
     provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     sdk_counter = provider.get_meter("bench").create_counter("bench.transactions")
@@ -57,6 +59,8 @@ def main() -> None:
     cases: list[tuple[str, Callable[[], None]]] = [
         ("qf bound .add(1)", lambda: bound.add(1)),
         ("qf bound .add() (security)", bound3.add),
+        ("qf bound gauge .set(0.93)", lambda: gauge.set(0.93)),
+        ("qf unbound set_coherence", lambda: quantum.set_coherence(0.93, system="qpu-a")),
         ("qf unbound record_transaction", lambda: business.record_transaction(
             kind="purchase", status="success")),
         ("qf unbound record_transaction+amount", lambda: business.record_transaction(

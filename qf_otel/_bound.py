@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Generic, ParamSpec, TypeVar, cast
 
 from qf_otel import _vocabulary
@@ -25,9 +26,9 @@ class BoundCounter:
 
     __slots__ = ("_metric", "_series")
 
-    def __init__(self, metric: str, series: Series) -> None:
+    def __init__(self, metric: str, series: Callable[[], Series]) -> None:
         self._metric = metric
-        self._series = series
+        self._series = series()
 
     def add(self, amount: float = 1) -> None:
         kind = amount.__class__
@@ -50,9 +51,9 @@ class BoundUpDownCounter:
 
     __slots__ = ("_metric", "_series")
 
-    def __init__(self, metric: str, series: Series) -> None:
+    def __init__(self, metric: str, series: Callable[[], Series]) -> None:
         self._metric = metric
-        self._series = series
+        self._series = series()
 
     def add(self, amount: float) -> None:
         kind = amount.__class__
@@ -71,18 +72,26 @@ class BoundUpDownCounter:
 
 
 class BoundRatio:
-    """A gauge whose value is a fraction in [0, 1] (coherence, health score): ``set(x)``."""
+    """A gauge whose value is a fraction in [0, 1] (coherence, health score): ``set(x)``.
 
-    __slots__ = ("_metric", "_series")
+    Its series is created on the first valid ``set``: a gauge bound at start-up but not yet set
+    must not be exported as 0 (a coherence of 0 would fire the low-coherence alert).
+    """
 
-    def __init__(self, metric: str, series: Series) -> None:
+    __slots__ = ("_create", "_metric", "_series")
+
+    def __init__(self, metric: str, series: Callable[[], Series]) -> None:
         self._metric = metric
-        self._series = series
+        self._create = series
+        self._series: Series | None = None
 
     def set(self, value: float) -> None:
         kind = value.__class__
         if (kind is float or kind is int) and 0 <= value <= 1:
-            self._series.set(value)
+            series = self._series
+            if series is None:
+                series = self._series = self._create()
+            series.set(value)
         else:
             self._slow_set(value)
 
@@ -92,7 +101,7 @@ class BoundRatio:
                 self._metric, value, minimum=0, maximum=1, below="out_of_range"
             )
             if checked is not None:
-                self._series.set(checked)
+                self.set(checked)
         except Exception:
             _vocabulary.internal_error(self._metric)
 
@@ -102,9 +111,9 @@ class BoundDuration:
 
     __slots__ = ("_metric", "_series")
 
-    def __init__(self, metric: str, series: Series) -> None:
+    def __init__(self, metric: str, series: Callable[[], Series]) -> None:
         self._metric = metric
-        self._series = cast(HistogramSeries, series)  # a Histogram's series() makes these
+        self._series = cast(HistogramSeries, series())  # a Histogram's series() makes these
 
     def record(self, seconds: float) -> None:
         kind = seconds.__class__
@@ -131,10 +140,12 @@ class Family(Generic[B]):
     Keyed after folding, so the cache is bounded by the vocabularies, whatever callers pass.
     """
 
-    def __init__(self, instrument: Instrument, make: Callable[[str, Series], B]) -> None:
+    def __init__(
+        self, instrument: Instrument, make: Callable[[str, Callable[[], Series]], B]
+    ) -> None:
         self._instrument = instrument
         self._keys = instrument.attributes
-        self._make: Callable[[str, Series], B] = make
+        self._make: Callable[[str, Callable[[], Series]], B] = make
         self._bound: dict[tuple[str, ...], B] = {}
 
     @property
@@ -155,7 +166,7 @@ class Family(Generic[B]):
             folded = tuple([_vocabulary.fold(key, value) for key, value in pairs])
             found = self._bound.get(folded)
             if found is None:
-                found = self._make(self._instrument.name, self._instrument.series(*folded))
+                found = self._make(self._instrument.name, partial(self._instrument.series, *folded))
                 self._bound[folded] = found  # a racing thread may win: both wrap one series
             return found
         except Exception:
@@ -166,7 +177,7 @@ class Family(Generic[B]):
         # Recording into a series no instrument owns goes nowhere: the app keeps working.
         boundaries = getattr(self._instrument, "boundaries", ())
         series = HistogramSeries({}, boundaries) if boundaries else Series({}, 0)
-        return self._make(self._instrument.name, series)
+        return self._make(self._instrument.name, lambda: series)
 
 
 P = ParamSpec("P")

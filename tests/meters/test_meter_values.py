@@ -170,3 +170,12 @@ def test_values_recorded_in_valid_ways_are_never_rejected(qf_metrics: MetricsCap
     test_health_score_errors_and_connections(qf_metrics)
     assert qf_metrics.rejected() == 0
     assert qf_metrics.folded() == 0
+
+
+def test_a_bound_gauge_is_not_exported_before_its_first_value(qf_metrics: MetricsCapture) -> None:
+    gauge = health.score(component="scheduler")
+    assert {"qf.component": "scheduler"} not in [a for a, _ in qf_metrics.series("qf.health.score")]
+    gauge.set(float("nan"))  # rejected: still nothing to export
+    assert {"qf.component": "scheduler"} not in [a for a, _ in qf_metrics.series("qf.health.score")]
+    gauge.set(0.5)
+    assert qf_metrics.value("qf.health.score", {"qf.component": "scheduler"}) == 0.5
