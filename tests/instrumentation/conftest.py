@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import qf_otel_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from qf_otel._settings import Settings
-
-import qf_otel_instrumentation
 from qf_otel_instrumentation import _config
+
+from qf_otel._settings import Settings
 from tests.support.ports import free_port
 
 

@@ -7,9 +7,13 @@ from collections.abc import Callable
 
 import pytest
 from cachetools import LRUCache, TTLCache
-from qf_otel.testing import MetricsCapture
+from qf_otel_instrumentation.cache import (
+    InstrumentedMapping,
+    cached_with_metrics,
+    instrument_mapping,
+)
 
-from qf_otel_instrumentation.cache import cached_with_metrics, instrument_mapping
+from qf_otel.testing import MetricsCapture
 from tests.instrumentation.conftest import Installed
 
 REQUESTS = "qf.cache.requests"
@@ -22,7 +26,8 @@ def reads(qf_metrics: MetricsCapture, name: str, result: str) -> float:
 
 def test_mapping_wrapper(instrument: Callable[..., Installed], qf_metrics: MetricsCapture) -> None:
     instrument(instrumentations=frozenset({"cache"}))
-    sessions = instrument_mapping(TTLCache(maxsize=100, ttl=60), name="sessions")
+    sessions: InstrumentedMapping[str, int] = instrument_mapping(
+        TTLCache(maxsize=100, ttl=60), name="sessions")
     sessions["a"] = 1
     assert sessions["a"] == 1
     assert sessions.get("a") == 1
@@ -75,7 +80,7 @@ def test_disabled_cache_instrumentation_records_nothing(
 ) -> None:
     instrument(disabled_instrumentations=frozenset({"cache"}),
                instrumentations=frozenset({"cache"}))
-    quiet = instrument_mapping({}, name="quiet")
+    quiet: InstrumentedMapping[str, int] = instrument_mapping({}, name="quiet")
     quiet["x"] = 1
     assert quiet.get("x") == 1
     assert not any(a.get("qf.cache.name") == "quiet" for a, _ in qf_metrics.series(REQUESTS))

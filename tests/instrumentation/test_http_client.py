@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from qf_otel.testing import MetricsCapture
 
+from qf_otel.testing import MetricsCapture
 from tests.instrumentation import apps
 from tests.instrumentation.conftest import Installed, UvicornServer
 from tests.support.ports import free_port

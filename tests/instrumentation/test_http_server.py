@@ -11,8 +11,8 @@ import httpx
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from qf_otel.testing import MetricsCapture
 
+from qf_otel.testing import MetricsCapture
 from tests.instrumentation import apps
 from tests.instrumentation.conftest import Installed, UvicornServer
 

@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-
 from qf_otel_instrumentation import _config
+
 from tests.instrumentation import apps
 from tests.instrumentation.conftest import Installed, UvicornServer
 from tests.instrumentation.test_http_server import settle

@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+import qf_otel_instrumentation
 from fastapi import FastAPI
-from qf_otel._settings import Settings
-from qf_otel.testing import MetricsCapture
 from starlette.applications import Starlette
 
-import qf_otel_instrumentation
+from qf_otel._settings import Settings
+from qf_otel.testing import MetricsCapture
 from tests.instrumentation import apps
 from tests.instrumentation.conftest import Installed
 

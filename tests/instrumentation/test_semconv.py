@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from qf_otel.testing import MetricsCapture
+from qf_otel_instrumentation._semconv import SemconvMode, mode_from
 from sqlalchemy import create_engine, text
 
-from qf_otel_instrumentation._semconv import SemconvMode, mode_from
+from qf_otel.testing import MetricsCapture
 from tests.instrumentation import apps
 from tests.instrumentation.conftest import Installed
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy.exc
-from qf_otel.testing import MetricsCapture
+from qf_otel_instrumentation._sqlalchemy import pool_name
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from qf_otel_instrumentation._sqlalchemy import pool_name
+from qf_otel.testing import MetricsCapture
 from tests.instrumentation.conftest import Installed
 
 DURATION = "db.client.operation.duration"
