@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import qf_otel
 from qf_otel._recording import Counter
@@ -20,6 +21,7 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         return
     if scope["path"] == "/hit":
         _hits.add(1)
+    time.sleep(0.005)  # block this worker's loop a moment so the load spreads over workers
     body = str(os.getpid()).encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain")]})

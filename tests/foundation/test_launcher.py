@@ -9,7 +9,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.apps import ChildProcess
-from tests.support.ports import free_port, get_text, wait_for_http
+from tests.support.ports import free_port, get_text
 
 BIN = Path(sys.executable).parent
 SCRIPT = textwrap.dedent("""
@@ -28,9 +28,7 @@ def families(args: list[str], env: dict[str, str]) -> dict[str, set[tuple[str, .
     child = ChildProcess(args, {"OTEL_SERVICE_NAME": "launch", "QF_OTEL_SERVICE_NAMESPACE": "qf",
                                 "OTEL_EXPORTER_PROMETHEUS_PORT": str(port), **env})
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/metrics", timeout=30)
-        import time
-        time.sleep(0.5)
+        child.wait_for_line("ready")
         text = get_text(f"http://127.0.0.1:{port}/metrics")
     finally:
         child.stop()

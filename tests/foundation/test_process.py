@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.apps import ChildProcess
-from tests.support.ports import free_port, get_text, wait_for_http
+from tests.support.ports import free_port, get_text
 from tests.support.prometheus import PrometheusServer
 
 RECORDING_APP = textwrap.dedent("""
@@ -35,7 +35,7 @@ RECORDING_APP = textwrap.dedent("""
 def recording_app() -> Iterator[int]:
     port = free_port()
     child = ChildProcess.python(RECORDING_APP, {"OTEL_EXPORTER_PROMETHEUS_PORT": str(port)})
-    wait_for_http(f"http://127.0.0.1:{port}/metrics")
+    child.wait_for_line("ready")
     yield port
     child.stop()
 

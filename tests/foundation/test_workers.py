@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,14 +31,18 @@ def hits_by_worker(metrics_url: str) -> dict[str, float]:
 
 
 def drive(app_url: str, requests: int) -> set[str]:
-    pids = set()
-    for _ in range(requests):
-        with urllib.request.urlopen(app_url, timeout=5) as response:
-            pids.add(response.read().decode())
-    return pids
+    """Send `requests` requests from 8 concurrent clients (so several workers get some)."""
+
+    def one(_: int) -> str:
+        with urllib.request.urlopen(app_url, timeout=10) as response:
+            return str(response.read().decode())
+
+    with ThreadPoolExecutor(8) as pool:
+        return set(pool.map(one, range(requests)))
 
 
-def run_server(args: Sequence[str], env: dict[str, str], workers: int, requests: int) -> None:
+def run_server(args: Sequence[str], env: dict[str, str], workers: int, requests: int,
+               app_workers: int) -> None:
     metrics_port = free_port()
     group = tempfile.mkdtemp(prefix="qf-group-")
     env = {"OTEL_EXPORTER_PROMETHEUS_PORT": str(metrics_port), "QF_OTEL_MULTIPROCESS_DIR": group,
@@ -52,6 +57,10 @@ def run_server(args: Sequence[str], env: dict[str, str], workers: int, requests:
         deadline = time.monotonic() + 20
         while len(list(Path(group).glob("*.port"))) < workers - 1 and time.monotonic() < deadline:
             time.sleep(0.1)
+        # every worker must be accepting before the measured load (blocking /ready spreads too)
+        seen: set[str] = set()
+        while len(seen) < app_workers and time.monotonic() < deadline + 20:
+            seen |= drive(app_url.replace("/hit", "/ready"), 16)
         pids = drive(app_url, requests)
         totals = hits_by_worker(metrics_url)
         assert sum(totals.values()) == requests, (totals, pids)
@@ -71,7 +80,7 @@ def test_uvicorn_workers_share_one_metrics_port() -> None:
     run_server(
         [str(BIN / "uvicorn"), "tests.apps.counter_app:app", "--workers", "3", "--port", str(port),
          "--no-access-log"],
-        {"APP_PORT": str(port)}, workers=3, requests=120,
+        {"APP_PORT": str(port)}, workers=3, requests=240, app_workers=3,
     )
 
 
@@ -81,7 +90,7 @@ def test_gunicorn_preload_uvicorn_workers_share_one_metrics_port() -> None:
     run_server(
         [str(BIN / "gunicorn"), "tests.apps.counter_app:app", "--preload", "-w", "3",
          "-k", "uvicorn.workers.UvicornWorker", "-b", f"127.0.0.1:{port}"],
-        {"APP_PORT": str(port)}, workers=3, requests=120,
+        {"APP_PORT": str(port)}, workers=3, requests=240, app_workers=3,
     )
 
 
@@ -93,5 +102,5 @@ def test_launcher_with_uvicorn_workers() -> None:
          "--workers", "2", "--port", str(port), "--no-access-log"],
         {"APP_PORT": str(port), "COUNTER_APP_CONFIGURE": "0", "OTEL_PYTHON_DISTRO": "qf_otel",
          "OTEL_PYTHON_CONFIGURATOR": "qf_otel", "OTEL_SERVICE_NAME": "counter-app"},
-        workers=3, requests=80,
+        workers=3, requests=160, app_workers=2,
     )

@@ -34,6 +34,20 @@ class ChildProcess:
     def python(cls, code: str, env: Mapping[str, str] | None = None) -> ChildProcess:
         return cls([sys.executable, "-c", code], env)
 
+    def wait_for_line(self, text: str, timeout: float = 30.0) -> list[str]:
+        """Read the child's output until a line containing `text`; return the lines read."""
+        assert self.process.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            raw = self.process.stdout.readline()
+            if not raw:
+                break
+            lines.append(raw.decode(errors="replace"))
+            if text in lines[-1]:
+                return lines
+        raise AssertionError(f"{text!r} not printed within {timeout} s: {''.join(lines)}")
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> tuple[int, str, float]:
         """Signal the whole process group; return exit code, output and seconds it took."""
         start = time.monotonic()
