@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from collector_process import (
     COLLECTOR_BINARY,
     CONFIG_DIR,
@@ -69,6 +70,16 @@ def test_every_environment_variable_is_documented_with_its_default() -> None:
         (name, default) for name, default in references if f"| `{name}` | `{default}` |" not in docs
     }
     assert undocumented == set()
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_memory_limiter_is_first_in_every_pipeline(path: Path) -> None:
+    # It can only protect the process if nothing allocates for a batch before it decides.
+    pipelines = yaml.safe_load(path.read_text()).get("service", {}).get("pipelines", {})
+    for name, pipeline in pipelines.items():
+        processors = pipeline.get("processors")
+        if processors is not None:  # an overlay that only restates exporters keeps the base list
+            assert processors[0] == "memory_limiter", f"{path.name}: {name}"
 
 
 @pytest.mark.parametrize("configs", CONFIG_COMBINATIONS, ids="+".join)
