@@ -1,5 +1,7 @@
-"""End to end: a real process configures qf-otel, records every meter, and its /metrics text
-shows exactly those values under the catalog's Prometheus names and labels."""
+"""End to end: a real process configures qf-otel and records every meter; the exposition shows
+exactly those values under the catalog's Prometheus names and labels, on both paths: scraped from
+the process (pull) and through the built Collector (OTLP push, the Collector's prometheus exporter).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.collector import collector_process
 from tests.support.apps import ChildProcess
 from tests.support.ports import free_port, get_text, wait_for_http
 
@@ -21,9 +25,14 @@ import os, time
 import qf_otel
 from qf_otel import business, health, quantum, security
 
+if os.environ.get("OTLP"):
+    export = {"metrics_exporters": "otlp", "otlp_endpoint": os.environ["OTLP"],
+              "export_interval": 0.5}
+else:
+    export = {"prometheus_port": int(os.environ["PORT"])}
 qf_otel.configure(
-    service_name="meters-e2e", environment="test", prometheus_port=int(os.environ["PORT"]),
-    instrumentations=["system_metrics"], allowed_values={"qf.quantum.system": ["qpu-z"]},
+    service_name="meters-e2e", environment="test", instrumentations=["system_metrics"],
+    allowed_values={"qf.quantum.system": ["qpu-z"]}, **export,
 )
 quantum.set_coherence(0.93, system="qpu-a")
 quantum.coherence(system="qpu-z").set(0.5)
@@ -57,10 +66,15 @@ print("recorded", flush=True)
 time.sleep(300)
 """
 
-# Labels every series carries that these assertions are not about.
-COMMON = {"service_name", "deployment_environment_name", "otel_scope_name", "otel_scope_version"}
+# Labels that say where a series comes from, not what it measures: ignored by the assertions.
+CONTEXT_LABELS = {"service_name", "service_namespace", "deployment_environment_name", "job",
+                  "instance"}
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def _is_context(label: str) -> bool:
+    return label in CONTEXT_LABELS or label.startswith("otel_scope_")
 
 
 def _wait_for_line(child: ChildProcess, expected: str, timeout: float = 30.0) -> None:
@@ -81,8 +95,7 @@ def _wait_for_line(child: ChildProcess, expected: str, timeout: float = 30.0) ->
     raise AssertionError(f"child did not print {expected!r}; output: {seen.decode()}")
 
 
-@pytest.fixture(scope="module")
-def exposition() -> Iterator[str]:
+def _pull_exposition() -> Iterator[str]:
     port = free_port()
     child = ChildProcess.python(RECORDER, env={"PORT": str(port)})
     try:
@@ -93,12 +106,40 @@ def exposition() -> Iterator[str]:
         child.stop()
 
 
+def _collector_exposition(work_dir: Path) -> Iterator[str]:
+    if not collector_process.collector_available():
+        pytest.skip(collector_process.MISSING_BINARY_REASON)
+    collector = collector_process.start_collector(["otelcol.yaml"], work_dir=work_dir)
+    child = ChildProcess.python(RECORDER, env={"OTLP": collector.otlp_http_url})
+    try:
+        _wait_for_line(child, "recorded")
+        # Pushed every 0.5 s: wait until the last recorded value has arrived.
+        deadline = time.monotonic() + 30
+        text = collector.scrape()
+        while "qf_security_auth_attempts_total" not in text and time.monotonic() < deadline:
+            time.sleep(0.2)
+            text = collector.scrape()
+        yield text
+    finally:
+        child.stop()
+        collector.stop()
+
+
+@pytest.fixture(scope="module", params=["pull", "collector"])
+def exposition(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[str]:
+    if request.param == "pull":
+        yield from _pull_exposition()
+    else:
+        yield from _collector_exposition(tmp_path_factory.mktemp("collector"))
+
+
 @pytest.fixture(scope="module")
 def samples(exposition: str) -> Samples:
     found: Samples = {}
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
-            labels = frozenset((k, v) for k, v in sample.labels.items() if k not in COMMON)
+            labels = frozenset((k, v) for k, v in sample.labels.items() if not _is_context(k))
             found[(sample.name, labels)] = sample.value
     return found
 
