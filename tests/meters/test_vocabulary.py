@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
 from qf_otel import _vocabulary, quantum
 from qf_otel.testing import MetricsCapture
+from tests.support.apps import child_env
 
 
 @pytest.fixture
@@ -59,3 +62,23 @@ def test_every_attribute_of_the_domain_meters_has_a_vocabulary() -> None:
     undefined = {key for key in keys if _vocabulary.get(key) is None}
     # the self-metrics' keys take instrument names and attribute keys: bounded by the code
     assert undefined == {"qf.otel.attribute.key", "qf.otel.metric.name"}
+
+
+@pytest.mark.parametrize(
+    ("allowed", "named"),
+    [({"qf.outcome": ["maybe"]}, "'qf.outcome' has a fixed set of values"),
+     ({"qf.quantum.sytem": ["qpu-z"]}, "unknown attribute key 'qf.quantum.sytem'")],
+)
+def test_configure_refuses_bad_allowed_values(allowed: dict[str, list[str]], named: str) -> None:
+    # A fresh process: configure() is once per process and other tests may have called it.
+    code = (
+        "import qf_otel\n"
+        "try:\n"
+        f"    qf_otel.configure(metrics_exporters='none', allowed_values={allowed!r})\n"
+        "except qf_otel.ConfigurationError as error:\n"
+        "    print('ConfigurationError:', error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
+                            text=True, timeout=60)
+    assert "ConfigurationError: allowed_values=" in result.stdout, result.stdout + result.stderr
+    assert named in result.stdout
