@@ -10,8 +10,9 @@ from qf_ops import generate
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qf_ops", description=__doc__)
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if a generated file is missing or out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if a generated file is missing or out of date"
+    )
     args = parser.parse_args(argv)
     if args.check:
         stale = generate.stale()

@@ -23,7 +23,7 @@ required by itself. A suggested Alertmanager route: `severity="critical"` to the
 **Labels.** Alerts carry `service_name` and `deployment_environment_name` (aggregated by
 service) or the full series labels including `job` and `instance` (per process).
 
-**Dashboards.** Panels are named *Dashboard › Row › Panel*; the dashboards are
+**Dashboards.** Panels are named *Dashboard > Row > Panel*; the dashboards are
 `collector/dashboards/qf-service-overview.json` (variables `environment` and `service`) and
 `collector/dashboards/qf-collector.json`.
 
@@ -42,8 +42,10 @@ the demo drives coherence under 0.7 to show it firing.
 def _contents() -> str:
     rows = ["| alert | severity | group |", "|---|---|---|"]
     for group in GROUPS:
-        rows += [f"| [{a.name}](#{a.name.lower()}) | {a.severity} | {group.title} |"
-                 for a in group.alerts]
+        rows += [
+            f"| [{a.name}](#{a.name.lower()}) | {a.severity} | {group.title} |"
+            for a in group.alerts
+        ]
     return "## Contents\n\n" + "\n".join(rows) + "\n"
 
 

@@ -23,12 +23,10 @@ _Dumper.add_representer(str, _str)
 
 
 def dump(document: Any, header: str = "") -> str:
-    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=100,
-                     allow_unicode=True)
+    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
     return (header + body) if header else body
 
 
 def dump_all(documents: list[Any], header: str = "") -> str:
-    body = yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, width=100,
-                         allow_unicode=True)
+    body = yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
     return (header + body) if header else body

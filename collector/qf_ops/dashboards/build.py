@@ -59,16 +59,25 @@ def _panel(spec: Panel, panel_id: int) -> timeseries.Panel:
         .height(PANEL_HEIGHT)
         .line_width(1)
         .fill_opacity(10)
-        .legend(common_builders.VizLegendOptions()
-                .display_mode(common.LegendDisplayMode.LIST)
-                .placement(common.LegendPlacement.BOTTOM)
-                .show_legend(True))
-        .tooltip(common_builders.VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI)
-                 .sort(common.SortOrder.DESCENDING))
+        .legend(
+            common_builders.VizLegendOptions()
+            .display_mode(common.LegendDisplayMode.LIST)
+            .placement(common.LegendPlacement.BOTTOM)
+            .show_legend(True)
+        )
+        .tooltip(
+            common_builders.VizTooltipOptions()
+            .mode(common.TooltipDisplayMode.MULTI)
+            .sort(common.SortOrder.DESCENDING)
+        )
         .thresholds(_thresholds(spec))
-        .thresholds_style(common_builders.GraphThresholdsStyleConfig().mode(
-            common.GraphTresholdsStyleMode.DASHED if spec.thresholds
-            else common.GraphTresholdsStyleMode.OFF))
+        .thresholds_style(
+            common_builders.GraphThresholdsStyleConfig().mode(
+                common.GraphTresholdsStyleMode.DASHED
+                if spec.thresholds
+                else common.GraphTresholdsStyleMode.OFF
+            )
+        )
     )
     if spec.min is not None:
         panel = panel.min(spec.min)
@@ -76,8 +85,12 @@ def _panel(spec: Panel, panel_id: int) -> timeseries.Panel:
         panel = panel.max(spec.max)
     for ref_id, query in zip(REF_IDS, spec.queries, strict=False):
         panel = panel.with_target(
-            prometheus.Dataquery().ref_id(ref_id).expr(query.expr)
-            .legend_format(query.legend).range().datasource(DATASOURCE)
+            prometheus.Dataquery()
+            .ref_id(ref_id)
+            .expr(query.expr)
+            .legend_format(query.legend)
+            .range()
+            .datasource(DATASOURCE)
         )
     return panel
 
@@ -102,8 +115,9 @@ def build(spec: Dashboard) -> dict[str, Any]:
             .icon_color("rgba(0, 211, 255, 1)")
             .type("dashboard")
         )
-        .with_variable(builders.DatasourceVariable("datasource").label("Data source")
-                       .type("prometheus"))
+        .with_variable(
+            builders.DatasourceVariable("datasource").label("Data source").type("prometheus")
+        )
     )
     for variable in spec.variables:
         dashboard = dashboard.with_variable(_variable(variable))

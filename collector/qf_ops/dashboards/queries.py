@@ -23,8 +23,8 @@ class PanelQuery:
 
     @property
     def path(self) -> str:
-        """How runbooks name the panel: ``Dashboard › Row › Panel``."""
-        return f"{self.dashboard} › {self.row} › {self.panel}"
+        """How runbooks name the panel: ``Dashboard > Row > Panel``."""
+        return f"{self.dashboard} > {self.row} > {self.panel}"
 
 
 def panel_queries() -> list[PanelQuery]:

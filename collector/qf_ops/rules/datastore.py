@@ -34,27 +34,38 @@ CACHE_READ = f'{n.CACHE_REQUESTS}{{{n.CACHE_RESULT}=~"hit|miss"}}'
 POOL_LEVEL = ("instance", n.DB_POOL)
 
 RECORDS = (
-    Record(DB_BUCKETS, f"sum {by(n.DB_SYSTEM, n.DB_OPERATION, 'le')} "
-                       f"(rate({n.DB_DURATION}_bucket[5m]))"),
-    Record(DB_ERROR_RATIO, zero_filled_ratio(f'{DB_COUNT}{{{n.ERROR_TYPE}!=""}}', DB_COUNT, "5m",
-                                             (n.DB_SYSTEM,))),
-    Record(POOL_USAGE, promql(f"""
+    Record(
+        DB_BUCKETS,
+        f"sum {by(n.DB_SYSTEM, n.DB_OPERATION, 'le')} (rate({n.DB_DURATION}_bucket[5m]))",
+    ),
+    Record(
+        DB_ERROR_RATIO,
+        zero_filled_ratio(f'{DB_COUNT}{{{n.ERROR_TYPE}!=""}}', DB_COUNT, "5m", (n.DB_SYSTEM,)),
+    ),
+    Record(
+        POOL_USAGE,
+        promql(f"""
         sum {by(*POOL_LEVEL)} ({n.DB_CONN_COUNT}{{{n.DB_CONN_STATE}="used"}})
         /
         sum {by(*POOL_LEVEL)} ({n.DB_CONN_MAX})
-    """)),
-    Record(CACHE_HIT_RATIO, zero_filled_ratio(f'{n.CACHE_REQUESTS}{{{n.CACHE_RESULT}="hit"}}',
-                                              CACHE_READ, "5m", (n.CACHE_NAME,))),
+    """),
+    ),
+    Record(
+        CACHE_HIT_RATIO,
+        zero_filled_ratio(
+            f'{n.CACHE_REQUESTS}{{{n.CACHE_RESULT}="hit"}}', CACHE_READ, "5m", (n.CACHE_NAME,)
+        ),
+    ),
     Record(CACHE_READS, f"sum {by(n.CACHE_NAME)} (rate({CACHE_READ}[5m]))"),
-    Record(CACHE_BUCKETS, f"sum {by(n.CACHE_NAME, 'le')} "
-                          f"(rate({n.CACHE_DURATION}_bucket[5m]))"),
+    Record(CACHE_BUCKETS, f"sum {by(n.CACHE_NAME, 'le')} (rate({n.CACHE_DURATION}_bucket[5m]))"),
 )
 
 
 def _histogram(metric: str, labels: dict[str, str], buckets: dict[str, str]) -> tuple[Series, ...]:
     """Cumulative bucket series (values per `le`) and the matching count."""
-    out = tuple(series(f"{metric}_bucket", app({**labels, "le": le}), v)
-                for le, v in buckets.items())
+    out = tuple(
+        series(f"{metric}_bucket", app({**labels, "le": le}), v) for le, v in buckets.items()
+    )
     return (*out, series(f"{metric}_count", app(labels), buckets["+Inf"]))
 
 
@@ -90,8 +101,7 @@ def _cache(name: str, hits: str | None, misses: str) -> tuple[Series, ...]:
 def _cache_errors(errors: str) -> tuple[Series, ...]:
     return (
         *_cache("items", "0+90x15", "0+10x15"),
-        series(n.CACHE_ERRORS, app({n.CACHE_NAME: "items", n.ERROR_TYPE: "TimeoutError"}),
-               errors),
+        series(n.CACHE_ERRORS, app({n.CACHE_NAME: "items", n.ERROR_TYPE: "TimeoutError"}), errors),
     )
 
 
@@ -123,7 +133,7 @@ ALERTS = (
                 "(pg_locks), replication lag, CPU and I/O of the server.",
                 "Check *Connection pool usage*: a saturated pool makes the server busy too.",
             ),
-            panel="Service overview › Database › DB operation latency p95",
+            panel="Service overview > Database > DB operation latency p95",
             mitigations=(
                 "Kill a runaway query or release the lock holder.",
                 "Roll back a deployment that changed the queries; add the missing index.",
@@ -132,17 +142,22 @@ ALERTS = (
         ),
         fires=Scenario(
             "every SELECT takes between 0.5 and 1 s",
-            _histogram(n.DB_DURATION, _SELECT,
-                       {"0.1": "0x20", "0.5": "0x20", "1": "0+60x20", "+Inf": "0+60x20"}),
+            _histogram(
+                n.DB_DURATION,
+                _SELECT,
+                {"0.1": "0x20", "0.5": "0x20", "1": "0+60x20", "+Inf": "0+60x20"},
+            ),
             at="20m",
             fired=(Fired(_DB_SYSTEM_OP, "975ms"),),
         ),
         near_misses=(
             Scenario(
                 "every SELECT takes between 0.1 and 0.5 s (p95 0.48 s)",
-                _histogram(n.DB_DURATION, _SELECT,
-                           {"0.1": "0x20", "0.5": "0+60x20", "1": "0+60x20",
-                            "+Inf": "0+60x20"}),
+                _histogram(
+                    n.DB_DURATION,
+                    _SELECT,
+                    {"0.1": "0x20", "0.5": "0+60x20", "1": "0+60x20", "+Inf": "0+60x20"},
+                ),
                 at="20m",
             ),
         ),
@@ -169,18 +184,20 @@ ALERTS = (
                 "Check the database server is up and accepting connections, and its "
                 "connection limit (max_connections) against all pools together.",
             ),
-            panel="Service overview › Database › DB error ratio",
+            panel="Service overview > Database > DB error ratio",
             mitigations=(
                 "Fail over or restart the database if it is down; roll back a migration "
                 "or deployment that introduced the errors.",
                 "Lower pool sizes across replicas if the server's connection limit is hit.",
             ),
         ),
-        fires=Scenario("10 % of operations fail", _db_calls("0+90x15", "0+10x15"), at="15m",
-                       fired=(Fired(svc({n.DB_SYSTEM: "postgresql"}), "10%"),)),
-        near_misses=(
-            Scenario("4 % of operations fail", _db_calls("0+96x15", "0+4x15"), at="15m"),
+        fires=Scenario(
+            "10 % of operations fail",
+            _db_calls("0+90x15", "0+10x15"),
+            at="15m",
+            fired=(Fired(svc({n.DB_SYSTEM: "postgresql"}), "10%"),),
         ),
+        near_misses=(Scenario("4 % of operations fail", _db_calls("0+96x15", "0+4x15"), at="15m"),),
     ),
     Alert(
         name="DatabasePoolSaturated",
@@ -203,18 +220,23 @@ ALERTS = (
                 "Look for connections held across slow non-DB work (HTTP calls inside a "
                 "transaction) or leaked sessions that are never closed.",
             ),
-            panel="Service overview › Database › Connection pool usage",
+            panel="Service overview > Database > Connection pool usage",
             mitigations=(
                 "Scale out the service (more pools) if the database has headroom; raise "
                 "pool size within the server's max_connections.",
                 "Fix the slow query or the leak; shorten transactions.",
             ),
         ),
-        fires=Scenario("19 of 20 connections used", _pool("19x10", "1x10", "20x10", "0x10"),
-                       at="10m", fired=(Fired(_POOL_FIRED, "95%"),)),
+        fires=Scenario(
+            "19 of 20 connections used",
+            _pool("19x10", "1x10", "20x10", "0x10"),
+            at="10m",
+            fired=(Fired(_POOL_FIRED, "95%"),),
+        ),
         near_misses=(
-            Scenario("17 of 20 connections used", _pool("17x10", "3x10", "20x10", "0x10"),
-                     at="10m"),
+            Scenario(
+                "17 of 20 connections used", _pool("17x10", "3x10", "20x10", "0x10"), at="10m"
+            ),
         ),
     ),
     Alert(
@@ -244,17 +266,22 @@ ALERTS = (
                 "On the database: long-running transactions and locks held by this "
                 "service's connections.",
             ),
-            panel="Service overview › Database › Pool pending requests",
+            panel="Service overview > Database > Pool pending requests",
             mitigations=(
                 "Restart the instance that leaks or is stuck.",
                 "Terminate the blocking transaction; scale out if the database has room.",
             ),
         ),
-        fires=Scenario("20 of 20 used, 5 waiting", _pool("20x10", "0x10", "20x10", "5x10"),
-                       at="10m", fired=(Fired(_POOL_FIRED),)),
+        fires=Scenario(
+            "20 of 20 used, 5 waiting",
+            _pool("20x10", "0x10", "20x10", "5x10"),
+            at="10m",
+            fired=(Fired(_POOL_FIRED),),
+        ),
         near_misses=(
-            Scenario("20 of 20 used, nobody waiting", _pool("20x10", "0x10", "20x10", "0x10"),
-                     at="10m"),
+            Scenario(
+                "20 of 20 used, nobody waiting", _pool("20x10", "0x10", "20x10", "0x10"), at="10m"
+            ),
         ),
     ),
     Alert(
@@ -285,7 +312,7 @@ ALERTS = (
                 "On Redis: INFO stats (evicted_keys, keyspace_misses), INFO memory "
                 "against maxmemory.",
             ),
-            panel="Service overview › Cache › Cache hit ratio",
+            panel="Service overview > Cache > Cache hit ratio",
             mitigations=(
                 "Roll back a key-format change; warm the cache after a flush.",
                 "Give the cache more memory or a longer TTL for hot keys.",
@@ -295,13 +322,16 @@ ALERTS = (
             "items hits half its reads, sessions none, at 2 reads/s each",
             _cache("items", "0+60x30", "0+60x30") + _cache("sessions", None, "0+120x30"),
             at="30m",
-            fired=(Fired(svc({n.CACHE_NAME: "items"}), "50%"),
-                   Fired(svc({n.CACHE_NAME: "sessions"}), "0%")),
+            fired=(
+                Fired(svc({n.CACHE_NAME: "items"}), "50%"),
+                Fired(svc({n.CACHE_NAME: "sessions"}), "0%"),
+            ),
         ),
         near_misses=(
             Scenario("85 % hits", _cache("items", "0+102x30", "0+18x30"), at="30m"),
-            Scenario("half hits, but only 0.5 reads/s", _cache("items", "0+15x30", "0+15x30"),
-                     at="30m"),
+            Scenario(
+                "half hits, but only 0.5 reads/s", _cache("items", "0+15x30", "0+15x30"), at="30m"
+            ),
         ),
     ),
     Alert(
@@ -330,17 +360,19 @@ ALERTS = (
                 "Check Redis is up (redis-cli PING), its memory and maxclients, and the "
                 "network path from the service.",
             ),
-            panel="Service overview › Cache › Cache errors",
+            panel="Service overview > Cache > Cache errors",
             mitigations=(
                 "Restart or fail over Redis; raise maxmemory or maxclients.",
                 "Make the service treat cache errors as misses if it does not yet.",
             ),
         ),
-        fires=Scenario("10 errors per 100 requests", _cache_errors("0+10x15"), at="15m",
-                       fired=(Fired(svc({n.CACHE_NAME: "items"}), "10%"),)),
-        near_misses=(
-            Scenario("3 errors per 100 requests", _cache_errors("0+3x15"), at="15m"),
+        fires=Scenario(
+            "10 errors per 100 requests",
+            _cache_errors("0+10x15"),
+            at="15m",
+            fired=(Fired(svc({n.CACHE_NAME: "items"}), "10%"),),
         ),
+        near_misses=(Scenario("3 errors per 100 requests", _cache_errors("0+3x15"), at="15m"),),
     ),
     Alert(
         name="CacheOperationsSlow",
@@ -361,7 +393,7 @@ ALERTS = (
                 "Open the panel; check Redis SLOWLOG GET, big keys (redis-cli --bigkeys), "
                 "CPU of the Redis host and network latency (redis-cli --latency).",
             ),
-            panel="Service overview › Cache › Cache operation latency p99",
+            panel="Service overview > Cache > Cache operation latency p99",
             mitigations=(
                 "Split big values; avoid O(N) commands (KEYS, large SMEMBERS) on the hot path.",
                 "Move Redis closer to the service or onto a less loaded host.",
@@ -369,17 +401,22 @@ ALERTS = (
         ),
         fires=Scenario(
             "every operation takes 50-100 ms",
-            _histogram(n.CACHE_DURATION, _CACHE_OP,
-                       {"0.005": "0x20", "0.05": "0x20", "0.1": "0+60x20", "+Inf": "0+60x20"}),
+            _histogram(
+                n.CACHE_DURATION,
+                _CACHE_OP,
+                {"0.005": "0x20", "0.05": "0x20", "0.1": "0+60x20", "+Inf": "0+60x20"},
+            ),
             at="20m",
             fired=(Fired(svc({n.CACHE_NAME: "items"}), "99.5ms"),),
         ),
         near_misses=(
             Scenario(
                 "every operation takes 5-50 ms",
-                _histogram(n.CACHE_DURATION, _CACHE_OP,
-                           {"0.005": "0x20", "0.05": "0+60x20", "0.1": "0+60x20",
-                            "+Inf": "0+60x20"}),
+                _histogram(
+                    n.CACHE_DURATION,
+                    _CACHE_OP,
+                    {"0.005": "0x20", "0.05": "0+60x20", "0.1": "0+60x20", "+Inf": "0+60x20"},
+                ),
                 at="20m",
             ),
         ),

@@ -42,15 +42,21 @@ _CRITICAL = f'{n.SECURITY_EVENTS}{{{n.SECURITY_SEVERITY}="critical"}}'
 _HIGH = f'{n.SECURITY_EVENTS}{{{n.SECURITY_SEVERITY}="high"}}'
 
 RECORDS = (
-    Record(ALGORITHM_FAILURE_RATIO,
-           zero_filled_ratio(f'{RUNS}{{{n.OUTCOME}="failure"}}', RUNS, "5m", ALGORITHM)),
-    Record(ALGORITHM_BUCKETS,
-           f"sum {by(*ALGORITHM, 'le')} (rate({n.QUANTUM_DURATION}_bucket[5m]))"),
-    Record(TRANSACTION_FAILURE_RATIO,
-           zero_filled_ratio(_FAILED_TX, n.TRANSACTIONS, "5m", (n.TRANSACTION_TYPE,))),
+    Record(
+        ALGORITHM_FAILURE_RATIO,
+        zero_filled_ratio(f'{RUNS}{{{n.OUTCOME}="failure"}}', RUNS, "5m", ALGORITHM),
+    ),
+    Record(
+        ALGORITHM_BUCKETS, f"sum {by(*ALGORITHM, 'le')} (rate({n.QUANTUM_DURATION}_bucket[5m]))"
+    ),
+    Record(
+        TRANSACTION_FAILURE_RATIO,
+        zero_filled_ratio(_FAILED_TX, n.TRANSACTIONS, "5m", (n.TRANSACTION_TYPE,)),
+    ),
     Record(TRANSACTION_RATE, f"sum {by(n.TRANSACTION_TYPE)} (rate({n.TRANSACTIONS}[5m]))"),
-    Record(AUTH_FAILURE_RATIO,
-           zero_filled_ratio(_FAILED_AUTH, n.AUTH_ATTEMPTS, "5m", (n.AUTH_METHOD,))),
+    Record(
+        AUTH_FAILURE_RATIO, zero_filled_ratio(_FAILED_AUTH, n.AUTH_ATTEMPTS, "5m", (n.AUTH_METHOD,))
+    ),
     Record(AUTH_FAILURE_RATE, f"sum {by(n.AUTH_METHOD)} (rate({_FAILED_AUTH}[5m]))"),
 )
 
@@ -71,8 +77,10 @@ def _runs(ok: str, failed: str) -> tuple[Series, ...]:
 
 def _durations(buckets: dict[str, str]) -> tuple[Series, ...]:
     labels = {**_VQE, n.OUTCOME: "success"}
-    out = tuple(series(f"{n.QUANTUM_DURATION}_bucket", app({**labels, "le": le}), v)
-                for le, v in buckets.items())
+    out = tuple(
+        series(f"{n.QUANTUM_DURATION}_bucket", app({**labels, "le": le}), v)
+        for le, v in buckets.items()
+    )
     return (*out, series(RUNS, app(labels), buckets["+Inf"]))
 
 
@@ -98,8 +106,11 @@ def _transactions(ok: str, failed: str) -> tuple[Series, ...]:
 def _sessions(active: str, transactions: str) -> tuple[Series, ...]:
     return (
         series(n.SESSIONS_ACTIVE, app(), active),
-        series(n.TRANSACTIONS, app({n.TRANSACTION_TYPE: "purchase",
-                                    n.TRANSACTION_STATUS: "success"}), transactions),
+        series(
+            n.TRANSACTIONS,
+            app({n.TRANSACTION_TYPE: "purchase", n.TRANSACTION_STATUS: "success"}),
+            transactions,
+        ),
     )
 
 
@@ -112,8 +123,9 @@ def _auth(ok: str, failed: str) -> tuple[Series, ...]:
 
 
 def _event(kind: str, severity: str, values: str) -> Series:
-    return series(n.SECURITY_EVENTS,
-                  app({n.SECURITY_EVENT_TYPE: kind, n.SECURITY_SEVERITY: severity}), values)
+    return series(
+        n.SECURITY_EVENTS, app({n.SECURITY_EVENT_TYPE: kind, n.SECURITY_SEVERITY: severity}), values
+    )
 
 
 _TX_FIRED = svc({n.TRANSACTION_TYPE: "purchase"})
@@ -162,20 +174,22 @@ ALERTS = (
                 "same system.",
                 "Check when the system was last calibrated.",
             ),
-            panel="Service overview › Quantum › Quantum coherence",
+            panel="Service overview > Quantum > Quantum coherence",
             mitigations=(
                 "Recalibrate the system; route new jobs to a healthy system meanwhile.",
                 "Pause batch workloads on the system until coherence is back above "
                 f"{LOW_COHERENCE_THRESHOLD}.",
             ),
         ),
-        fires=Scenario("coherence drops from 0.95 to 0.60 for 5 minutes",
-                       _coherence("0.95x4 0.6x6"), at="10m",
-                       fired=(Fired(app(_QPU), "0.60"),)),
+        fires=Scenario(
+            "coherence drops from 0.95 to 0.60 for 5 minutes",
+            _coherence("0.95x4 0.6x6"),
+            at="10m",
+            fired=(Fired(app(_QPU), "0.60"),),
+        ),
         near_misses=(
             Scenario("coherence holds at 0.71", _coherence("0.71x10"), at="10m"),
-            Scenario("coherence at 0.60 for only 1 minute", _coherence("0.95x8 0.6x2"),
-                     at="10m"),
+            Scenario("coherence at 0.60 for only 1 minute", _coherence("0.95x8 0.6x2"), at="10m"),
         ),
     ),
     Alert(
@@ -198,14 +212,18 @@ ALERTS = (
                 "failures; normal coherence points at the code or the input.",
                 "Read the service logs for the exceptions of the failed runs.",
             ),
-            panel="Service overview › Quantum › Algorithm failure ratio",
+            panel="Service overview > Quantum > Algorithm failure ratio",
             mitigations=(
                 "Route the algorithm to another system; recalibrate if coherence is low.",
                 "Roll back a deployment that changed the algorithm.",
             ),
         ),
-        fires=Scenario("20 % of runs fail", _runs("0+8x20", "0+2x20"), at="20m",
-                       fired=(Fired(svc(_VQE), "20%"),)),
+        fires=Scenario(
+            "20 % of runs fail",
+            _runs("0+8x20", "0+2x20"),
+            at="20m",
+            fired=(Fired(svc(_VQE), "20%"),),
+        ),
         near_misses=(Scenario("8 % of runs fail", _runs("0+9.2x20", "0+0.8x20"), at="20m"),),
     ),
     Alert(
@@ -227,7 +245,7 @@ ALERTS = (
                 "Open the panel with *Optimization cycles rate*: more cycles per run "
                 "(harder inputs, lower coherence) or slower cycles (system load)?",
             ),
-            panel="Service overview › Quantum › Algorithm duration p95",
+            panel="Service overview > Quantum > Algorithm duration p95",
             mitigations=(
                 "Spread jobs over more systems; lower the iteration budget of the "
                 "optimizer for interactive requests.",
@@ -272,14 +290,18 @@ ALERTS = (
                 "Check *Folded attribute values*: a renamed system or algorithm folds to "
                 "`other` and moves the cycles to another series.",
             ),
-            panel="Service overview › Quantum › Optimization cycles rate",
+            panel="Service overview > Quantum > Optimization cycles rate",
             mitigations=(
                 "Re-enable the optimizer or roll back; fix the instrumentation call if "
                 "the counter is no longer recorded.",
             ),
         ),
-        fires=Scenario("runs continue, cycles stand still", _cycles("0+2x45", "100x45"),
-                       at="45m", fired=(Fired(svc(_QPU)),)),
+        fires=Scenario(
+            "runs continue, cycles stand still",
+            _cycles("0+2x45", "100x45"),
+            at="45m",
+            fired=(Fired(svc(_QPU)),),
+        ),
         near_misses=(
             Scenario("runs continue and cycles grow", _cycles("0+2x45", "100+5x45"), at="45m"),
         ),
@@ -301,15 +323,22 @@ ALERTS = (
                 "Below 0.5, ComponentHealthCritical takes over."
             ),
             checks=_HEALTH_CHECKS,
-            panel="Service overview › Health › Component health score",
+            panel="Service overview > Health > Component health score",
             mitigations=("Fix or restart the component; fail over if it has a replica.",),
         ),
-        fires=Scenario("score 0.65", (_component(n.HEALTH_SCORE, "0.65x15"),), at="15m",
-                       fired=(Fired(_COMPONENT_FIRED, "0.65"),)),
+        fires=Scenario(
+            "score 0.65",
+            (_component(n.HEALTH_SCORE, "0.65x15"),),
+            at="15m",
+            fired=(Fired(_COMPONENT_FIRED, "0.65"),),
+        ),
         near_misses=(
             Scenario("score 0.82", (_component(n.HEALTH_SCORE, "0.82x15"),), at="15m"),
-            Scenario("score 0.30 is critical, not degraded",
-                     (_component(n.HEALTH_SCORE, "0.3x15"),), at="15m"),
+            Scenario(
+                "score 0.30 is critical, not degraded",
+                (_component(n.HEALTH_SCORE, "0.3x15"),),
+                at="15m",
+            ),
         ),
     ),
     Alert(
@@ -328,14 +357,18 @@ ALERTS = (
                 "component is mostly unavailable and the features that need it fail."
             ),
             checks=_HEALTH_CHECKS,
-            panel="Service overview › Health › Component health score",
+            panel="Service overview > Health > Component health score",
             mitigations=(
                 "Fail over or restart the component; put the dependent features in "
                 "maintenance mode.",
             ),
         ),
-        fires=Scenario("score 0.30", (_component(n.HEALTH_SCORE, "0.3x10"),), at="10m",
-                       fired=(Fired(_COMPONENT_FIRED, "0.30"),)),
+        fires=Scenario(
+            "score 0.30",
+            (_component(n.HEALTH_SCORE, "0.3x10"),),
+            at="10m",
+            fired=(Fired(_COMPONENT_FIRED, "0.30"),),
+        ),
         near_misses=(
             Scenario("score exactly 0.50", (_component(n.HEALTH_SCORE, "0.5x10"),), at="10m"),
         ),
@@ -359,17 +392,21 @@ ALERTS = (
                 "Open the panel; the error_type label names the exception class.",
                 *_HEALTH_CHECKS[1:],
             ),
-            panel="Service overview › Health › Component errors",
+            panel="Service overview > Health > Component errors",
             mitigations=("Fix the component or the calling code; see the error_type.",),
         ),
         fires=Scenario(
             "1 TimeoutError per second",
             (_component(n.HEALTH_ERRORS, "0+60x15", {n.ERROR_TYPE: "TimeoutError"}),),
-            at="15m", fired=(Fired(svc({n.COMPONENT: "db"}), "1"),)),
+            at="15m",
+            fired=(Fired(svc({n.COMPONENT: "db"}), "1"),),
+        ),
         near_misses=(
-            Scenario("0.4 TimeoutError per second",
-                     (_component(n.HEALTH_ERRORS, "0+24x15", {n.ERROR_TYPE: "TimeoutError"}),),
-                     at="15m"),
+            Scenario(
+                "0.4 TimeoutError per second",
+                (_component(n.HEALTH_ERRORS, "0+24x15", {n.ERROR_TYPE: "TimeoutError"}),),
+                at="15m",
+            ),
         ),
     ),
     Alert(
@@ -397,16 +434,22 @@ ALERTS = (
                 "service (DNS, network policy, credentials rotated?).",
                 "Check *Component errors* for connection errors of the same component.",
             ),
-            panel="Service overview › Health › Component connections",
-            mitigations=("Restore the backend or the network path; restart the service if "
-                         "its client does not reconnect by itself.",),
+            panel="Service overview > Health > Component connections",
+            mitigations=(
+                "Restore the backend or the network path; restart the service if "
+                "its client does not reconnect by itself.",
+            ),
         ),
-        fires=Scenario("8 connections, then none for 15 minutes",
-                       (_component(n.HEALTH_CONNECTIONS, "8x20 0x15"),), at="35m",
-                       fired=(Fired(_COMPONENT_FIRED),)),
+        fires=Scenario(
+            "8 connections, then none for 15 minutes",
+            (_component(n.HEALTH_CONNECTIONS, "8x20 0x15"),),
+            at="35m",
+            fired=(Fired(_COMPONENT_FIRED),),
+        ),
         near_misses=(
-            Scenario("never had a connection",
-                     (_component(n.HEALTH_CONNECTIONS, "0x35"),), at="35m"),
+            Scenario(
+                "never had a connection", (_component(n.HEALTH_CONNECTIONS, "0x35"),), at="35m"
+            ),
         ),
     ),
     Alert(
@@ -430,14 +473,17 @@ ALERTS = (
                 "TransactionFailureRatioCritical takes over."
             ),
             checks=_TX_CHECKS,
-            panel="Service overview › Business › Transaction failure ratio",
+            panel="Service overview > Business > Transaction failure ratio",
             mitigations=_TX_FIXES,
         ),
-        fires=Scenario("10 % of purchases fail", _transactions("0+54x20", "0+6x20"), at="20m",
-                       fired=(Fired(_TX_FIRED, "10%"),)),
+        fires=Scenario(
+            "10 % of purchases fail",
+            _transactions("0+54x20", "0+6x20"),
+            at="20m",
+            fired=(Fired(_TX_FIRED, "10%"),),
+        ),
         near_misses=(
-            Scenario("4 % of purchases fail", _transactions("0+57.6x20", "0+2.4x20"),
-                     at="20m"),
+            Scenario("4 % of purchases fail", _transactions("0+57.6x20", "0+2.4x20"), at="20m"),
         ),
     ),
     Alert(
@@ -456,18 +502,20 @@ ALERTS = (
         ),
         runbook=Runbook(
             meaning=(
-                "More than a quarter of one transaction type fail for 5 minutes: a "
-                "business outage."
+                "More than a quarter of one transaction type fail for 5 minutes: a business outage."
             ),
             checks=_TX_CHECKS,
-            panel="Service overview › Business › Transaction failure ratio",
+            panel="Service overview > Business > Transaction failure ratio",
             mitigations=_TX_FIXES,
         ),
-        fires=Scenario("half the purchases fail", _transactions("0+30x15", "0+30x15"),
-                       at="15m", fired=(Fired(_TX_FIRED, "50%"),)),
+        fires=Scenario(
+            "half the purchases fail",
+            _transactions("0+30x15", "0+30x15"),
+            at="15m",
+            fired=(Fired(_TX_FIRED, "50%"),),
+        ),
         near_misses=(
-            Scenario("24 % of purchases fail", _transactions("0+45.6x15", "0+14.4x15"),
-                     at="15m"),
+            Scenario("24 % of purchases fail", _transactions("0+45.6x15", "0+14.4x15"), at="15m"),
         ),
     ),
     Alert(
@@ -495,16 +543,20 @@ ALERTS = (
                 "Check *Error ratio by route* for the checkout routes and *Folded "
                 "attribute values* for a renamed transaction type.",
             ),
-            panel="Service overview › Business › Transactions by status",
+            panel="Service overview > Business > Transactions by status",
             mitigations=("Roll back a deployment that broke the checkout path.",),
         ),
-        fires=Scenario("5 sessions, transactions counter stands still",
-                       _sessions("5x60", "100x60"), at="60m", fired=(Fired(svc(), "5"),)),
+        fires=Scenario(
+            "5 sessions, transactions counter stands still",
+            _sessions("5x60", "100x60"),
+            at="60m",
+            fired=(Fired(svc(), "5"),),
+        ),
         near_misses=(
-            Scenario("5 sessions and transactions grow", _sessions("5x60", "100+1x60"),
-                     at="60m"),
-            Scenario("quiet night: no sessions, no transactions", _sessions("0x60", "100x60"),
-                     at="60m"),
+            Scenario("5 sessions and transactions grow", _sessions("5x60", "100+1x60"), at="60m"),
+            Scenario(
+                "quiet night: no sessions, no transactions", _sessions("0x60", "100x60"), at="60m"
+            ),
         ),
     ),
     Alert(
@@ -533,19 +585,23 @@ ALERTS = (
                 "In the access logs: few source addresses (attack) or everybody "
                 "(broken login, expired signing key, clock skew)?",
             ),
-            panel="Service overview › Security › Auth failure ratio",
+            panel="Service overview > Security > Auth failure ratio",
             mitigations=(
                 "Attack: rate-limit or block the sources at the edge, enforce captcha/MFA.",
                 "Breakage: fix or roll back the identity-provider configuration.",
             ),
         ),
-        fires=Scenario("half of 1 attempt/s fail", _auth("0+30x10", "0+30x10"), at="10m",
-                       fired=(Fired(svc({n.AUTH_METHOD: "password"}), "50%"),)),
+        fires=Scenario(
+            "half of 1 attempt/s fail",
+            _auth("0+30x10", "0+30x10"),
+            at="10m",
+            fired=(Fired(svc({n.AUTH_METHOD: "password"}), "50%"),),
+        ),
         near_misses=(
-            Scenario("half fail, but only 0.1 failures/s", _auth("0+6x10", "0+6x10"),
-                     at="10m"),
-            Scenario("1 failure/s, but only 20 % of attempts", _auth("0+240x10", "0+60x10"),
-                     at="10m"),
+            Scenario("half fail, but only 0.1 failures/s", _auth("0+6x10", "0+6x10"), at="10m"),
+            Scenario(
+                "1 failure/s, but only 20 % of attempts", _auth("0+240x10", "0+60x10"), at="10m"
+            ),
         ),
     ),
     Alert(
@@ -574,7 +630,7 @@ ALERTS = (
                 "service's security log for the same minutes (source, user, request).",
                 "Follow the security incident process: inform the security on-call.",
             ),
-            panel="Service overview › Security › Security events by severity",
+            panel="Service overview > Security > Security events by severity",
             mitigations=(
                 "Contain first: block the source, revoke the affected credentials or "
                 "sessions, disable the abused feature.",
@@ -587,14 +643,20 @@ ALERTS = (
                 _event("sql_injection", "critical", "0x10 1+1x5"),
             ),
             at="12m",
-            fired=(Fired(svc({n.SECURITY_EVENT_TYPE: "privilege_escalation"})),
-                   Fired(svc({n.SECURITY_EVENT_TYPE: "sql_injection"}))),
+            fired=(
+                Fired(svc({n.SECURITY_EVENT_TYPE: "privilege_escalation"})),
+                Fired(svc({n.SECURITY_EVENT_TYPE: "sql_injection"})),
+            ),
         ),
         near_misses=(
-            Scenario("one critical event 30 minutes ago",
-                     (_event("privilege_escalation", "critical", "_x5 1x40"),), at="45m"),
-            Scenario("high-severity events only",
-                     (_event("brute_force", "high", "0+1x15"),), at="15m"),
+            Scenario(
+                "one critical event 30 minutes ago",
+                (_event("privilege_escalation", "critical", "_x5 1x40"),),
+                at="45m",
+            ),
+            Scenario(
+                "high-severity events only", (_event("brute_force", "high", "0+1x15"),), at="15m"
+            ),
         ),
     ),
     Alert(
@@ -616,15 +678,21 @@ ALERTS = (
                 "Open the panel; read the security log for the sources of the events.",
                 "Check *Auth failure ratio* for a concurrent brute-force attempt.",
             ),
-            panel="Service overview › Security › Security events by severity",
+            panel="Service overview > Security > Security events by severity",
             mitigations=("Block or rate-limit the sources at the edge.",),
         ),
-        fires=Scenario("6 brute_force events per minute",
-                       (_event("brute_force", "high", "0+6x15"),), at="15m",
-                       fired=(Fired(svc({n.SECURITY_EVENT_TYPE: "brute_force"}), "6"),)),
+        fires=Scenario(
+            "6 brute_force events per minute",
+            (_event("brute_force", "high", "0+6x15"),),
+            at="15m",
+            fired=(Fired(svc({n.SECURITY_EVENT_TYPE: "brute_force"}), "6"),),
+        ),
         near_misses=(
-            Scenario("2 brute_force events per minute",
-                     (_event("brute_force", "high", "0+2x15"),), at="15m"),
+            Scenario(
+                "2 brute_force events per minute",
+                (_event("brute_force", "high", "0+2x15"),),
+                at="15m",
+            ),
         ),
     ),
 )

@@ -50,11 +50,11 @@ SLOW_BURN = (BurnWindow("1d", "2h", 3), BurnWindow("3d", "6h", 1))
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 COUNT = f"{n.HTTP_SERVER_DURATION}_count"
+CLIENT_FAILED = f'{n.HTTP_CLIENT_DURATION}_count{{{n.ERROR_TYPE}!=""}}'
 SERVER_ERRORS = f'{COUNT}{{{n.HTTP_STATUS}=~"5.."}}'
 FAST_ENOUGH = f'{n.HTTP_SERVER_DURATION}_bucket{{le="{LATENCY_THRESHOLD_LE}"}}'
 
 REQUESTS_BY_ROUTE = "service_route:http_server_requests:rate5m"
-ERRORS_BY_ROUTE = "service_route:http_server_request_errors:rate5m"
 BUCKETS_BY_ROUTE = "service_route_le:http_server_request_duration_seconds_bucket:rate5m"
 ROUTE_ERROR_RATIO = "service_route:http_server_request_errors:ratio_rate5m"
 
@@ -67,8 +67,9 @@ def slow_ratio(window: str) -> str:
     return f"service:http_server_request_slow:ratio_rate{window}"
 
 
-def burn_expr(ratio: Callable[[str], str], windows: tuple[BurnWindow, ...],
-              objective: float) -> str:
+def burn_expr(
+    ratio: Callable[[str], str], windows: tuple[BurnWindow, ...], objective: float
+) -> str:
     """`(long > f*budget and short > f*budget) or ...`; the value is the long window's."""
     budget = round(1 - objective, 6)
     clauses = [
@@ -83,7 +84,6 @@ def _records() -> tuple[Record, ...]:
     route = by(n.HTTP_ROUTE)
     per_route = (
         Record(REQUESTS_BY_ROUTE, f"sum {route} (rate({COUNT}[5m]))"),
-        Record(ERRORS_BY_ROUTE, f"sum {route} (rate({SERVER_ERRORS}[5m]))"),
         Record(ROUTE_ERROR_RATIO, zero_filled_ratio(SERVER_ERRORS, COUNT, "5m", (n.HTTP_ROUTE,))),
         Record(
             BUCKETS_BY_ROUTE,
@@ -124,8 +124,8 @@ def _latency(fast: str, total: str) -> tuple[Series, ...]:
     )
 
 
-SLO_PANEL = "Service overview › HTTP › Error budget burn rate"
-LATENCY_PANEL = "Service overview › HTTP › Slow request ratio (latency SLO)"
+SLO_PANEL = "Service overview > HTTP > Error budget burn rate"
+LATENCY_PANEL = "Service overview > HTTP > Slow request ratio (latency SLO)"
 
 _ERROR_BUDGET_CHECKS = (
     "Open the panel and the *Error ratio by route* panel next to it: is one route "
@@ -320,7 +320,7 @@ ALERTS = (
                 "Read the service logs for that route's 5xx; check the dependencies it "
                 "calls (*DB error ratio*, *Outbound HTTP error ratio*).",
             ),
-            panel="Service overview › HTTP › Error ratio by route",
+            panel="Service overview > HTTP > Error ratio by route",
             mitigations=(
                 "Roll back if a deployment changed the route.",
                 "Disable the feature behind the route or return a degraded answer.",
@@ -334,8 +334,7 @@ ALERTS = (
         ),
         near_misses=(
             Scenario("4 % fail", _statuses("0+57.6x20", "0+2.4x20"), at="20m"),
-            Scenario("half fail, but only 2 requests/min", _statuses("0+1x20", "0+1x20"),
-                     at="20m"),
+            Scenario("half fail, but only 2 requests/min", _statuses("0+1x20", "0+1x20"), at="20m"),
         ),
     ),
     Alert(
@@ -360,7 +359,7 @@ ALERTS = (
                 "Check *Latency p95 by route* and *Connection pool usage*: a pool "
                 "waiting for connections keeps requests in flight.",
             ),
-            panel="Service overview › HTTP › Active requests",
+            panel="Service overview > HTTP > Active requests",
             mitigations=(
                 "Scale out; restart an instance that is stuck.",
                 "Set timeouts on the slow dependency so requests fail fast.",
@@ -368,16 +367,26 @@ ALERTS = (
         ),
         fires=Scenario(
             "150 requests in flight for 10 minutes",
-            (series(n.HTTP_SERVER_ACTIVE, app({n.HTTP_METHOD: "GET", "url_scheme": "http"}),
-                    "150x10"),),
+            (
+                series(
+                    n.HTTP_SERVER_ACTIVE,
+                    app({n.HTTP_METHOD: "GET", "url_scheme": "http"}),
+                    "150x10",
+                ),
+            ),
             at="10m",
             fired=(Fired(svc({"instance": "10.0.0.7:9464"}), "150"),),
         ),
         near_misses=(
             Scenario(
                 "95 requests in flight",
-                (series(n.HTTP_SERVER_ACTIVE,
-                        app({n.HTTP_METHOD: "GET", "url_scheme": "http"}), "95x10"),),
+                (
+                    series(
+                        n.HTTP_SERVER_ACTIVE,
+                        app({n.HTTP_METHOD: "GET", "url_scheme": "http"}),
+                        "95x10",
+                    ),
+                ),
                 at="10m",
             ),
         ),
@@ -385,7 +394,7 @@ ALERTS = (
     Alert(
         name="HTTPClientErrorRatioHigh",
         expr=promql(f"""
-            sum {by(n.SERVER_ADDRESS)} (rate({n.HTTP_CLIENT_DURATION}_count{{{n.ERROR_TYPE}!=""}}[5m]))
+            sum {by(n.SERVER_ADDRESS)} (rate({CLIENT_FAILED}[5m]))
             /
             sum {by(n.SERVER_ADDRESS)} (rate({n.HTTP_CLIENT_DURATION}_count[5m]))
             > 0.1
@@ -410,7 +419,7 @@ ALERTS = (
                 "Check the dependency's own dashboard and alerts; check DNS and "
                 "network policies if error_type is a connection error.",
             ),
-            panel="Service overview › HTTP › Outbound HTTP error ratio",
+            panel="Service overview > HTTP > Outbound HTTP error ratio",
             mitigations=(
                 "Degrade the feature that depends on the host; retry with back-off only "
                 "for idempotent calls.",
@@ -420,12 +429,22 @@ ALERTS = (
         fires=Scenario(
             "20 % of calls to payments fail with 503",
             (
-                series(f"{n.HTTP_CLIENT_DURATION}_count",
-                       app({n.SERVER_ADDRESS: "payments.internal", n.HTTP_STATUS: "200"}),
-                       "0+80x15"),
-                series(f"{n.HTTP_CLIENT_DURATION}_count",
-                       app({n.SERVER_ADDRESS: "payments.internal", n.HTTP_STATUS: "503",
-                            n.ERROR_TYPE: "503"}), "0+20x15"),
+                series(
+                    f"{n.HTTP_CLIENT_DURATION}_count",
+                    app({n.SERVER_ADDRESS: "payments.internal", n.HTTP_STATUS: "200"}),
+                    "0+80x15",
+                ),
+                series(
+                    f"{n.HTTP_CLIENT_DURATION}_count",
+                    app(
+                        {
+                            n.SERVER_ADDRESS: "payments.internal",
+                            n.HTTP_STATUS: "503",
+                            n.ERROR_TYPE: "503",
+                        }
+                    ),
+                    "0+20x15",
+                ),
             ),
             at="15m",
             fired=(Fired(svc({n.SERVER_ADDRESS: "payments.internal"}), "20%"),),
@@ -434,12 +453,22 @@ ALERTS = (
             Scenario(
                 "8 % of calls fail",
                 (
-                    series(f"{n.HTTP_CLIENT_DURATION}_count",
-                           app({n.SERVER_ADDRESS: "payments.internal",
-                                n.HTTP_STATUS: "200"}), "0+92x15"),
-                    series(f"{n.HTTP_CLIENT_DURATION}_count",
-                           app({n.SERVER_ADDRESS: "payments.internal", n.HTTP_STATUS: "503",
-                                n.ERROR_TYPE: "503"}), "0+8x15"),
+                    series(
+                        f"{n.HTTP_CLIENT_DURATION}_count",
+                        app({n.SERVER_ADDRESS: "payments.internal", n.HTTP_STATUS: "200"}),
+                        "0+92x15",
+                    ),
+                    series(
+                        f"{n.HTTP_CLIENT_DURATION}_count",
+                        app(
+                            {
+                                n.SERVER_ADDRESS: "payments.internal",
+                                n.HTTP_STATUS: "503",
+                                n.ERROR_TYPE: "503",
+                            }
+                        ),
+                        "0+8x15",
+                    ),
                 ),
                 at="15m",
             ),
@@ -447,13 +476,19 @@ ALERTS = (
     ),
 )
 
+# A second service whose requests all succeed: its ratio must be 0, not absent.
+_BILLING_HEALTHZ = series(
+    COUNT,
+    app(
+        {n.HTTP_ROUTE: "/healthz", n.HTTP_METHOD: "GET", n.HTTP_STATUS: "200", n.SERVICE: "billing"}
+    ),
+    "0+60x10",
+)
+
 CHECKS = (
     ExprCheck(
         "error ratio over 5m is exactly the share of 5xx, 0 when none failed",
-        _statuses("0+588x10", "0+12x10") + (
-            series(COUNT, app({n.HTTP_ROUTE: "/healthz", n.HTTP_METHOD: "GET",
-                               n.HTTP_STATUS: "200", n.SERVICE: "billing"}), "0+60x10"),
-        ),
+        (*_statuses("0+588x10", "0+12x10"), _BILLING_HEALTHZ),
         at="10m",
         expr=error_ratio("5m"),
         samples=((svc(), 0.02), (svc({n.SERVICE: "billing"}), 0.0)),

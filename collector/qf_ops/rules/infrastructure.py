@@ -48,7 +48,7 @@ _DISK_FIXES = (
     "Delete or compress old logs and dumps; fix log rotation.",
     "Grow the volume; move data to a bigger one.",
 )
-_HTTP_PANEL = "Service overview › HTTP › Request rate by route"
+_HTTP_PANEL = "Service overview > HTTP > Request rate by route"
 
 ALERTS = (
     Alert(
@@ -72,14 +72,16 @@ ALERTS = (
                 "cost per request grow (a deployment)?",
                 "Profile the process (py-spy top --pid <pid>) to find the hot code.",
             ),
-            panel="Service overview › Infrastructure › Process CPU",
+            panel="Service overview > Infrastructure > Process CPU",
             mitigations=("Scale out; roll back a deployment that made requests costlier.",),
         ),
-        fires=Scenario("90 % CPU", (series(n.PROCESS_CPU, app(), "0.9x20"),), at="20m",
-                       fired=(Fired(app(), "90%"),)),
-        near_misses=(
-            Scenario("75 % CPU", (series(n.PROCESS_CPU, app(), "0.75x20"),), at="20m"),
+        fires=Scenario(
+            "90 % CPU",
+            (series(n.PROCESS_CPU, app(), "0.9x20"),),
+            at="20m",
+            fired=(Fired(app(), "90%"),),
         ),
+        near_misses=(Scenario("75 % CPU", (series(n.PROCESS_CPU, app(), "0.75x20"),), at="20m"),),
     ),
     Alert(
         name="SystemCPUHigh",
@@ -100,17 +102,19 @@ ALERTS = (
                 "Open the panel next to *Process CPU*: is it this service or a neighbour?",
                 "On the host: `top -o %CPU`; in Kubernetes: `kubectl top pods` on the node.",
             ),
-            panel="Service overview › Infrastructure › System CPU busy",
+            panel="Service overview > Infrastructure > System CPU busy",
             mitigations=(
                 "Move the noisy neighbour or this service to another node; set CPU "
                 "requests/limits so the scheduler spreads load.",
             ),
         ),
-        fires=Scenario("CPUs 95 % and 93 % busy", _cpus("0.05x20", "0.07x20"), at="20m",
-                       fired=(Fired(svc(_TARGET), "94%"),)),
-        near_misses=(
-            Scenario("CPUs 85 % and 87 % busy", _cpus("0.15x20", "0.13x20"), at="20m"),
+        fires=Scenario(
+            "CPUs 95 % and 93 % busy",
+            _cpus("0.05x20", "0.07x20"),
+            at="20m",
+            fired=(Fired(svc(_TARGET), "94%"),),
         ),
+        near_misses=(Scenario("CPUs 85 % and 87 % busy", _cpus("0.15x20", "0.13x20"), at="20m"),),
     ),
     Alert(
         name="SystemMemoryHigh",
@@ -132,17 +136,21 @@ ALERTS = (
                 "On the host: `ps aux --sort=-rss | head`; in Kubernetes: "
                 "`kubectl top pods` on the node and recent OOMKilled events.",
             ),
-            panel="Service overview › Infrastructure › System memory utilization",
+            panel="Service overview > Infrastructure > System memory utilization",
             mitigations=("Restart a leaking process; move workloads; add memory.",),
         ),
         fires=Scenario(
             "95 % used",
             (series(n.SYSTEM_MEMORY, app({n.MEMORY_STATE: "used"}), "0.95x15"),),
-            at="15m", fired=(Fired(app({n.MEMORY_STATE: "used"}), "95%"),)),
+            at="15m",
+            fired=(Fired(app({n.MEMORY_STATE: "used"}), "95%"),),
+        ),
         near_misses=(
-            Scenario("88 % used",
-                     (series(n.SYSTEM_MEMORY, app({n.MEMORY_STATE: "used"}), "0.88x15"),),
-                     at="15m"),
+            Scenario(
+                "88 % used",
+                (series(n.SYSTEM_MEMORY, app({n.MEMORY_STATE: "used"}), "0.88x15"),),
+                at="15m",
+            ),
         ),
     ),
     Alert(
@@ -167,18 +175,22 @@ ALERTS = (
                 "Check *Folded attribute values*: qf-otel bounds its own series, but "
                 "other libraries may not.",
             ),
-            panel="Service overview › Infrastructure › Process memory",
+            panel="Service overview > Infrastructure > Process memory",
             mitigations=(
                 "Restart the instances one by one to buy time; bound the cache; find the "
                 "leak with tracemalloc or memray.",
             ),
         ),
-        fires=Scenario("2.5 GiB resident",
-                       (series(n.PROCESS_MEMORY, app(), "2684354560x20"),), at="20m",
-                       fired=(Fired(app(), "2.5Gi"),)),
+        fires=Scenario(
+            "2.5 GiB resident",
+            (series(n.PROCESS_MEMORY, app(), "2684354560x20"),),
+            at="20m",
+            fired=(Fired(app(), "2.5Gi"),),
+        ),
         near_misses=(
-            Scenario("1.9 GiB resident",
-                     (series(n.PROCESS_MEMORY, app(), "2040109466x20"),), at="20m"),
+            Scenario(
+                "1.9 GiB resident", (series(n.PROCESS_MEMORY, app(), "2040109466x20"),), at="20m"
+            ),
         ),
     ),
     Alert(
@@ -197,11 +209,10 @@ ALERTS = (
                 "DiskSpaceCritical takes over."
             ),
             checks=_DISK_CHECKS,
-            panel="Service overview › Infrastructure › Filesystem utilization",
+            panel="Service overview > Infrastructure > Filesystem utilization",
             mitigations=_DISK_FIXES,
         ),
-        fires=Scenario("90 % full", _disk("0.9x15"), at="15m",
-                       fired=(Fired(app(_DISK), "90%"),)),
+        fires=Scenario("90 % full", _disk("0.9x15"), at="15m", fired=(Fired(app(_DISK), "90%"),)),
         near_misses=(Scenario("84 % full", _disk("0.84x15"), at="15m"),),
     ),
     Alert(
@@ -220,11 +231,10 @@ ALERTS = (
                 "databases, temp files) will fail soon."
             ),
             checks=_DISK_CHECKS,
-            panel="Service overview › Infrastructure › Filesystem utilization",
+            panel="Service overview > Infrastructure > Filesystem utilization",
             mitigations=_DISK_FIXES,
         ),
-        fires=Scenario("97 % full", _disk("0.97x10"), at="10m",
-                       fired=(Fired(app(_DISK), "97%"),)),
+        fires=Scenario("97 % full", _disk("0.97x10"), at="10m", fired=(Fired(app(_DISK), "97%"),)),
         near_misses=(Scenario("exactly 95 % full", _disk("0.95x10"), at="10m"),),
     ),
     Alert(
@@ -249,18 +259,20 @@ ALERTS = (
                 "Is the process running (`kubectl get pods`, `systemctl status`)? Does "
                 "`curl <instance>/metrics` answer from the Prometheus host?",
             ),
-            panel="Service overview › Infrastructure › Scrape targets up",
+            panel="Service overview > Infrastructure > Scrape targets up",
             mitigations=(
                 "Restart the process; fix the network policy or the port in the "
                 "ServiceMonitor/PodMonitor.",
                 "If /metrics times out under load, raise scrape_timeout or reduce series.",
             ),
         ),
-        fires=Scenario("down for 5 minutes", (series(n.UP, _TARGET, "1x5 0x5"),), at="10m",
-                       fired=(Fired(_TARGET),)),
-        near_misses=(
-            Scenario("one failed scrape", (series(n.UP, _TARGET, "1x9 0"),), at="10m"),
+        fires=Scenario(
+            "down for 5 minutes",
+            (series(n.UP, _TARGET, "1x5 0x5"),),
+            at="10m",
+            fired=(Fired(_TARGET),),
         ),
+        near_misses=(Scenario("one failed scrape", (series(n.UP, _TARGET, "1x9 0"),), at="10m"),),
     ),
     Alert(
         name="ServiceMetricsAbsent",
@@ -300,15 +312,16 @@ ALERTS = (
         ),
         fires=Scenario(
             "metrics stop after an hour",
-            (series(f"{n.HTTP_SERVER_DURATION}_count", app({n.HTTP_ROUTE: "/"}),
-                    "0+60x60 _x30"),),
-            at="90m", fired=(Fired(svc()),)),
+            (series(f"{n.HTTP_SERVER_DURATION}_count", app({n.HTTP_ROUTE: "/"}), "0+60x60 _x30"),),
+            at="90m",
+            fired=(Fired(svc()),),
+        ),
         near_misses=(
             Scenario(
                 "metrics keep coming",
-                (series(f"{n.HTTP_SERVER_DURATION}_count", app({n.HTTP_ROUTE: "/"}),
-                        "0+60x90"),),
-                at="90m"),
+                (series(f"{n.HTTP_SERVER_DURATION}_count", app({n.HTTP_ROUTE: "/"}), "0+60x90"),),
+                at="90m",
+            ),
         ),
     ),
     Alert(
@@ -336,13 +349,15 @@ ALERTS = (
             panel=_HTTP_PANEL,
             mitigations=("Fix the scrape configuration or the Collector gateway.",),
         ),
-        fires=Scenario("only `up` exists", (series(n.UP, _TARGET, "1x20"),), at="20m",
-                       fired=(Fired({}),)),
+        fires=Scenario(
+            "only `up` exists", (series(n.UP, _TARGET, "1x20"),), at="20m", fired=(Fired({}),)
+        ),
         near_misses=(
-            Scenario("one HTTP series exists",
-                     (series(f"{n.HTTP_SERVER_DURATION}_count", app({n.HTTP_ROUTE: "/"}),
-                             "0+1x20"),),
-                     at="20m"),
+            Scenario(
+                "one HTTP series exists",
+                (series(f"{n.HTTP_SERVER_DURATION}_count", app({n.HTTP_ROUTE: "/"}), "0+1x20"),),
+                at="20m",
+            ),
         ),
     ),
     Alert(
@@ -364,21 +379,26 @@ ALERTS = (
             checks=(
                 "Open the panel; read the service log for qf-otel's rate-limited export "
                 "errors (they name the endpoint and the error).",
-                "Check the Collector: TargetDown, CollectorRefusingData, "
-                "CollectorQueueNearFull.",
+                "Check the Collector: TargetDown, CollectorRefusingData, CollectorQueueNearFull.",
             ),
-            panel="Service overview › qf-otel › Export failures",
+            panel="Service overview > qf-otel > Export failures",
             mitigations=(
                 "Fix OTEL_EXPORTER_OTLP_ENDPOINT or the network path; scale the "
                 "Collector gateway if it refuses under load.",
             ),
         ),
-        fires=Scenario("3 failures per minute",
-                       (series(n.QF_EXPORT_FAILURES, app(), "0+3x30"),), at="30m",
-                       fired=(Fired(svc()),)),
+        fires=Scenario(
+            "3 failures per minute",
+            (series(n.QF_EXPORT_FAILURES, app(), "0+3x30"),),
+            at="30m",
+            fired=(Fired(svc()),),
+        ),
         near_misses=(
-            Scenario("failures happened before, none now",
-                     (series(n.QF_EXPORT_FAILURES, app(), "0+1x5 5x25"),), at="30m"),
+            Scenario(
+                "failures happened before, none now",
+                (series(n.QF_EXPORT_FAILURES, app(), "0+1x5 5x25"),),
+                at="30m",
+            ),
         ),
     ),
     Alert(
@@ -403,17 +423,19 @@ ALERTS = (
                 "Find the value: the service's log has a rate-limited message per "
                 "attribute with the first folded value.",
             ),
-            panel="Service overview › qf-otel › Folded attribute values",
+            panel="Service overview > qf-otel > Folded attribute values",
             mitigations=(
                 "Add the legitimate value to the allowed set in the service's qf-otel "
                 "configuration; fix the code if the value is unbounded (ids, paths).",
             ),
         ),
-        fires=Scenario("10 folds per minute", (series(n.QF_FOLDED, app(), "0+10x40"),),
-                       at="40m", fired=(Fired(svc()),)),
-        near_misses=(
-            Scenario("folds stopped", (series(n.QF_FOLDED, app(), "100x40"),), at="40m"),
+        fires=Scenario(
+            "10 folds per minute",
+            (series(n.QF_FOLDED, app(), "0+10x40"),),
+            at="40m",
+            fired=(Fired(svc()),),
         ),
+        near_misses=(Scenario("folds stopped", (series(n.QF_FOLDED, app(), "100x40"),), at="40m"),),
     ),
 )
 

@@ -24,7 +24,7 @@ def by(*labels: str) -> str:
 
 def label(name: str) -> str:
     """Template reference to a label of the alert, for summaries and descriptions."""
-    return "{{ $labels.%s }}" % name
+    return f"{{{{ $labels.{name} }}}}"
 
 
 # Templates that print the alert's value; a scenario states how each must render.
@@ -33,8 +33,13 @@ VALUE_HUMAN = "{{ $value | humanize }}"
 VALUE_BYTES = "{{ $value | humanize1024 }}B"
 VALUE_SECONDS = "{{ $value | humanizeDuration }}"
 VALUE_FIXED = '{{ printf "%.2f" $value }}'
-VALUE_TEMPLATES = (VALUE_PERCENT, VALUE_HUMAN, "{{ $value | humanize1024 }}", VALUE_SECONDS,
-                   VALUE_FIXED)
+VALUE_TEMPLATES = (
+    VALUE_PERCENT,
+    VALUE_HUMAN,
+    "{{ $value | humanize1024 }}",
+    VALUE_SECONDS,
+    VALUE_FIXED,
+)
 WHERE = f"{label(names.SERVICE)} ({label(names.ENV)})"
 
 

@@ -25,11 +25,14 @@ _BY_RECEIVER = f"by (job, instance, {n.OTELCOL_RECEIVER})"
 _WHO = f"Collector {label('instance')} ({label('job')})"
 
 RECORDS = (
-    Record(QUEUE_USAGE, promql(f"""
+    Record(
+        QUEUE_USAGE,
+        promql(f"""
         max {_BY_EXPORTER} (
           {n.OTELCOL_QUEUE_SIZE} / {n.OTELCOL_QUEUE_CAPACITY}
         )
-    """)),
+    """),
+    ),
 )
 
 _GATEWAY = {n.OTELCOL_EXPORTER: "otlp_grpc/gateway"}
@@ -41,9 +44,11 @@ _OTLP_HTTP = {n.OTELCOL_RECEIVER: "otlp", "transport": "http"}
 def _sends(sent: str, failed: str) -> tuple[Series, ...]:
     return (
         series(n.OTELCOL_SENT, collector(_SENT_LABELS), sent),
-        series(n.OTELCOL_SEND_FAILED,
-               collector({**_SENT_LABELS, "error_type": "Unavailable",
-                          "error_permanent": "false"}), failed),
+        series(
+            n.OTELCOL_SEND_FAILED,
+            collector({**_SENT_LABELS, "error_type": "Unavailable", "error_permanent": "false"}),
+            failed,
+        ),
     )
 
 
@@ -55,7 +60,7 @@ def _queue(size: str) -> tuple[Series, ...]:
     )
 
 
-_PANEL = "Collector › "
+_PANEL = "Collector > Pipeline > "
 _GATEWAY_CHECKS = (
     "Open the panel; the exporter label says which destination (gateway, Prometheus "
     "remote write, traces backend).",
@@ -98,11 +103,15 @@ ALERTS = (
         fires=Scenario(
             "10 points/s refused",
             (series(n.OTELCOL_REFUSED, collector(_OTLP_HTTP), "0+600x15"),),
-            at="15m", fired=(Fired(collector({n.OTELCOL_RECEIVER: "otlp"}), "10"),)),
+            at="15m",
+            fired=(Fired(collector({n.OTELCOL_RECEIVER: "otlp"}), "10"),),
+        ),
         near_misses=(
-            Scenario("refusals stopped long ago",
-                     (series(n.OTELCOL_REFUSED, collector(_OTLP_HTTP), "0+600x3 1800x12"),),
-                     at="15m"),
+            Scenario(
+                "refusals stopped long ago",
+                (series(n.OTELCOL_REFUSED, collector(_OTLP_HTTP), "0+600x3 1800x12"),),
+                at="15m",
+            ),
         ),
     ),
     Alert(
@@ -138,11 +147,13 @@ ALERTS = (
                 "Restore the destination; fix credentials or TLS settings of the exporter.",
             ),
         ),
-        fires=Scenario("10 % of points fail", _sends("0+90x15", "0+10x15"), at="15m",
-                       fired=(Fired(_GATEWAY_FIRED, "10%"),)),
-        near_misses=(
-            Scenario("0.5 % of points fail", _sends("0+99.5x15", "0+0.5x15"), at="15m"),
+        fires=Scenario(
+            "10 % of points fail",
+            _sends("0+90x15", "0+10x15"),
+            at="15m",
+            fired=(Fired(_GATEWAY_FIRED, "10%"),),
         ),
+        near_misses=(Scenario("0.5 % of points fail", _sends("0+99.5x15", "0+0.5x15"), at="15m"),),
     ),
     Alert(
         name="CollectorQueueNearFull",
@@ -160,16 +171,19 @@ ALERTS = (
                 "destination is slower than the incoming data or failing. When the queue "
                 "is full, new data is dropped (CollectorDroppingData)."
             ),
-            checks=(*_GATEWAY_CHECKS, "Compare *Sent metric points* with *Accepted metric "
-                                      "points*: is the input growing?"),
+            checks=(
+                *_GATEWAY_CHECKS,
+                "Compare *Sent metric points* with *Accepted metric points*: is the input growing?",
+            ),
             panel=_PANEL + "Exporter queue usage",
             mitigations=(
                 "Fix the destination; add exporter consumers (sending_queue."
                 "num_consumers) or gateway replicas; raise queue_size if memory allows.",
             ),
         ),
-        fires=Scenario("queue 90 % full", _queue("4500x15"), at="15m",
-                       fired=(Fired(_GATEWAY_FIRED, "90%"),)),
+        fires=Scenario(
+            "queue 90 % full", _queue("4500x15"), at="15m", fired=(Fired(_GATEWAY_FIRED, "90%"),)
+        ),
         near_misses=(Scenario("queue 70 % full", _queue("3500x15"), at="15m"),),
     ),
     Alert(
@@ -198,11 +212,15 @@ ALERTS = (
         fires=Scenario(
             "6 points/s dropped",
             (series(n.OTELCOL_ENQUEUE_FAILED, collector(_GATEWAY), "0+360x10"),),
-            at="10m", fired=(Fired(_GATEWAY_FIRED, "6"),)),
+            at="10m",
+            fired=(Fired(_GATEWAY_FIRED, "6"),),
+        ),
         near_misses=(
-            Scenario("drops long ago, none now",
-                     (series(n.OTELCOL_ENQUEUE_FAILED, collector(_GATEWAY), "350x10"),),
-                     at="10m"),
+            Scenario(
+                "drops long ago, none now",
+                (series(n.OTELCOL_ENQUEUE_FAILED, collector(_GATEWAY), "350x10"),),
+                at="10m",
+            ),
         ),
     ),
     Alert(
@@ -229,21 +247,26 @@ ALERTS = (
                 "Open the panel; `kubectl get pods -l app.kubernetes.io/name=qf-otelcol`; "
                 "check the ServiceMonitor still selects the Collector Service.",
             ),
-            panel=_PANEL + "Collector uptime",
+            panel="Collector > Process > Collector uptime",
             mitigations=("Redeploy the Collector; restore the ServiceMonitor.",),
         ),
-        fires=Scenario("uptime stops after an hour",
-                       (series(n.OTELCOL_UPTIME, collector(), "0+60x60 _x30"),),
-                       at="90m", fired=(Fired({"job": "otel-collector"}),)),
+        fires=Scenario(
+            "uptime stops after an hour",
+            (series(n.OTELCOL_UPTIME, collector(), "0+60x60 _x30"),),
+            at="90m",
+            fired=(Fired({"job": "otel-collector"}),),
+        ),
         near_misses=(
             Scenario(
                 "a pod is replaced by a new instance",
                 (
                     series(n.OTELCOL_UPTIME, collector(), "0+60x60 _x30"),
-                    series(n.OTELCOL_UPTIME, collector({"instance": "10.0.0.10:8888"}),
-                           "_x60 0+60x30"),
+                    series(
+                        n.OTELCOL_UPTIME, collector({"instance": "10.0.0.10:8888"}), "_x60 0+60x30"
+                    ),
                 ),
-                at="90m"),
+                at="90m",
+            ),
         ),
     ),
 )

@@ -33,11 +33,11 @@ def _alert_rule(alert: Alert) -> dict[str, Any]:
         "expr": alert.expr,
         "for": alert.for_,
         "labels": {"severity": alert.severity},
-        "annotations": annotations(alert),
+        "annotations": alert_annotations(alert),
     }
 
 
-def annotations(alert: Alert) -> dict[str, str]:
+def alert_annotations(alert: Alert) -> dict[str, str]:
     return {
         "summary": alert.summary,
         "description": alert.description,
@@ -46,7 +46,7 @@ def annotations(alert: Alert) -> dict[str, str]:
 
 
 def uses_value(alert: Alert) -> bool:
-    return any(t in text for t in VALUE_TEMPLATES for text in annotations(alert).values())
+    return any(t in text for t in VALUE_TEMPLATES for text in alert_annotations(alert).values())
 
 
 def expand(template: str, fired: Fired) -> str:
@@ -77,12 +77,14 @@ def _input(series: tuple[Series, ...]) -> list[dict[str, str]]:
 def _alert_test(alert: Alert, scenario: Scenario, verdict: str) -> dict[str, Any]:
     for fired in scenario.fired:
         if bool(fired.value) != uses_value(alert):
-            raise ValueError(f"{alert.name}: state the rendered $value exactly when an "
-                             f"annotation prints it ({scenario.title!r})")
+            raise ValueError(
+                f"{alert.name}: state the rendered $value exactly when an "
+                f"annotation prints it ({scenario.title!r})"
+            )
     expected = [
         {
             "exp_labels": {"severity": alert.severity, **fired.labels},
-            "exp_annotations": {k: expand(v, fired) for k, v in annotations(alert).items()},
+            "exp_annotations": {k: expand(v, fired) for k, v in alert_annotations(alert).items()},
         }
         for fired in scenario.fired
     ]
