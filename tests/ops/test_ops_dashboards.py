@@ -13,7 +13,7 @@ from qf_ops.dashboards.catalog import DASHBOARDS
 
 # grafana-foundation-sdk needs Python >= 3.11; the library itself supports 3.10.
 pytest.importorskip("grafana_foundation_sdk")
-from qf_ops.dashboards.build import build  # noqa: E402
+from qf_ops.dashboards.build import build
 
 REPO = Path(__file__).resolve().parents[2]
 DIR = REPO / "collector" / "dashboards"

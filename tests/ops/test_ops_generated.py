@@ -8,7 +8,7 @@ import pytest
 
 # grafana-foundation-sdk needs Python >= 3.11; the library itself supports 3.10.
 pytest.importorskip("grafana_foundation_sdk")
-from qf_ops import generate  # noqa: E402
+from qf_ops import generate
 
 ARTEFACTS = generate.artefacts()
 
