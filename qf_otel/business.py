@@ -18,6 +18,8 @@ from qf_otel import _vocabulary as v
 from qf_otel._bound import BoundCounter, BoundUpDownCounter, Family, guarded
 from qf_otel._recording import Counter, UpDownCounter
 
+__all__ = ["Session", "record_transaction", "revenue", "session", "sessions_active", "transactions"]
+
 SCOPE = "qf_otel.business"
 
 TRANSACTIONS = Counter(

@@ -14,6 +14,8 @@ from qf_otel import _vocabulary as v
 from qf_otel._bound import BoundCounter, BoundRatio, BoundUpDownCounter, Family, guarded
 from qf_otel._recording import Counter, Gauge, UpDownCounter
 
+__all__ = ["connections", "errors", "record_error", "score", "set_score"]
+
 SCOPE = "qf_otel.health"
 
 SCORE = Gauge(

@@ -18,6 +18,9 @@ from qf_otel import _vocabulary as v
 from qf_otel._bound import BoundCounter, BoundDuration, BoundRatio, Family, guarded
 from qf_otel._recording import Counter, Gauge, Histogram
 
+__all__ = ["AlgorithmRun", "algorithm_run", "coherence", "optimization_cycles", "record_cycles",
+           "record_run", "set_coherence"]
+
 SCOPE = "qf_otel.quantum"
 # Runs take from milliseconds (a simulator) to an hour (a queued job on real hardware).
 ALGORITHM_BUCKETS = (

@@ -13,6 +13,8 @@ from qf_otel import _vocabulary as v
 from qf_otel._bound import BoundCounter, Family, guarded
 from qf_otel._recording import Counter
 
+__all__ = ["auth_attempts", "events", "record_auth_attempt", "record_event"]
+
 SCOPE = "qf_otel.security"
 
 EVENTS = Counter(
