@@ -138,7 +138,7 @@ class AlgorithmRun:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._finish(failed=self._failed or exc_type is not None)
+        self.__exit__(exc_type, exc, traceback)
 
     def _finish(self, *, failed: bool) -> None:
         try:
