@@ -190,7 +190,9 @@ def render() -> str:
         "",
         "Extensible sets take more values through configuration: "
         "`configure(allowed_values={\"qf.quantum.system\": [\"qpu-z\"]})` or "
-        "`QF_OTEL_ALLOWED_VALUES=\"qf.quantum.system=qpu-z|qpu-y\"`. `other` is always allowed.",
+        "`QF_OTEL_ALLOWED_VALUES=\"qf.quantum.system=qpu-z|qpu-y;qf.component=billing\"`. "
+        "Fixed sets (outcomes, statuses, severities) cannot be extended: their values carry "
+        "meaning for alerts. `other` is always allowed.",
         "",
     ]
     for vocabulary in _vocabulary.vocabularies():
