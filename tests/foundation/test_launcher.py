@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent("""
     if os.environ.get("CALL_CONFIGURE") == "1":
         qf_otel.configure()
     Counter("qf.test.launch", unit="{x}", description="x", attributes=("k",)).series("v").add(2)
-    print("ready", flush=True)
+    print("app-is-ready", flush=True)
     time.sleep(60)
 """)
 
@@ -28,7 +28,7 @@ def families(args: list[str], env: dict[str, str]) -> dict[str, set[tuple[str, .
     child = ChildProcess(args, {"OTEL_SERVICE_NAME": "launch", "QF_OTEL_SERVICE_NAMESPACE": "qf",
                                 "OTEL_EXPORTER_PROMETHEUS_PORT": str(port), **env})
     try:
-        child.wait_for_line("ready")
+        child.wait_for_line("app-is-ready")
         text = get_text(f"http://127.0.0.1:{port}/metrics")
     finally:
         child.stop()
