@@ -13,7 +13,7 @@ import functools
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Generic, ParamSpec, TypeVar, cast
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 from qf_otel import _vocabulary
 from qf_otel._recording import HistogramSeries, Instrument, Series
@@ -173,11 +173,47 @@ class Family(Generic[B]):
             _vocabulary.internal_error(self._instrument.name)
             return self._detached()
 
+    def keep(self, *values: object) -> B:
+        """`bind` for a recorder the caller keeps (the public bound forms).
+
+        If a value folds now, the recorder binds again once allowed values are extended: an app
+        may bind at import time, before ``configure(allowed_values=...)`` admits its values.
+        """
+        recorder = self.bind(*values)
+        try:
+            if self._bound.get(values) is recorder:  # type: ignore[arg-type]
+                return recorder  # every value was allowed: nothing can change
+        except TypeError:
+            pass
+        return cast(B, _Rebinding(self, values, recorder))
+
     def _detached(self) -> B:
         # Recording into a series no instrument owns goes nowhere: the app keeps working.
         boundaries = getattr(self._instrument, "boundaries", ())
         series = HistogramSeries({}, boundaries) if boundaries else Series({}, 0)
         return self._make(self._instrument.name, lambda: series)
+
+
+class _Rebinding:
+    """Stands for a kept recorder some of whose values folded; rebinds when the vocabularies change.
+
+    Only folded recorders pay for the indirection; the common, allowed case is the plain recorder.
+    """
+
+    __slots__ = ("_family", "_generation", "_target", "_values")
+
+    def __init__(self, family: Family[Any], values: tuple[object, ...], target: object) -> None:
+        self._family = family
+        self._values = values
+        self._target = target
+        self._generation = _vocabulary.generation()
+
+    def __getattr__(self, name: str) -> Any:
+        generation = _vocabulary.generation()
+        if generation != self._generation:
+            self._generation = generation
+            self._target = self._family.bind(*self._values)
+        return getattr(self._target, name)
 
 
 P = ParamSpec("P")

@@ -95,6 +95,7 @@ class Vocabulary:
 
 _lock = threading.Lock()
 _vocabularies: dict[str, Vocabulary] = {}
+_generation = 0
 
 
 def define(
@@ -154,8 +155,15 @@ def extend(key: str, values: Iterable[str]) -> None:
                 f"(need a non-empty string of at most {MAX_VALUE_LENGTH} characters)"
             )
         checked.append(value)
+    global _generation
     with _lock:
         vocabulary.values.update(checked)
+        _generation += 1
+
+
+def generation() -> int:
+    """Changes whenever allowed values are extended (kept recorders that folded then rebind)."""
+    return _generation
 
 
 # --- the two self-metrics -------------------------------------------------------------------

@@ -50,12 +50,12 @@ _sessions = Family(SESSIONS_ACTIVE, BoundUpDownCounter)
 
 def transactions(*, kind: str, status: str) -> BoundCounter:
     """The transaction counter for one (kind, status), bound: ``.add()`` per transaction."""
-    return _transactions.bind(kind, status)
+    return _transactions.keep(kind, status)
 
 
 def revenue(*, currency: str) -> BoundCounter:
     """The revenue counter of one currency, bound: ``.add(amount)``."""
-    return _revenue.bind(currency)
+    return _revenue.keep(currency)
 
 
 @guarded(TRANSACTIONS.name)
@@ -84,7 +84,7 @@ def record_transaction(
 
 def sessions_active() -> BoundUpDownCounter:
     """The active-session counter: ``.add(1)`` when one opens, ``.add(-1)`` when it closes."""
-    return _sessions.bind()
+    return _sessions.keep()
 
 
 class Session:

@@ -47,7 +47,7 @@ _connections = Family(CONNECTIONS, BoundUpDownCounter)
 
 def score(*, component: str) -> BoundRatio:
     """The health score gauge of one component, bound: ``.set(x)`` with x in [0, 1]."""
-    return _score.bind(component)
+    return _score.keep(component)
 
 
 @guarded(SCORE.name)
@@ -68,7 +68,7 @@ def _error_name(error: str | BaseException | type[BaseException]) -> object:
 
 def errors(error: str | BaseException | type[BaseException], *, component: str) -> BoundCounter:
     """The error counter of one (component, error type), bound: ``.add()`` per error."""
-    return _errors.bind(component, _error_name(error))
+    return _errors.keep(component, _error_name(error))
 
 
 @guarded(ERRORS.name)
@@ -83,4 +83,4 @@ def record_error(error: str | BaseException | type[BaseException], *, component:
 
 def connections(*, component: str) -> BoundUpDownCounter:
     """The open-connection counter of one component: ``.add(1)`` / ``.add(-1)``."""
-    return _connections.bind(component)
+    return _connections.keep(component)

@@ -58,7 +58,7 @@ _cycles = Family(OPTIMIZATION_CYCLES, BoundCounter)
 
 def coherence(*, system: str) -> BoundRatio:
     """The coherence gauge of one system, bound: ``.set(x)`` with x in [0, 1]."""
-    return _coherence.bind(system)
+    return _coherence.keep(system)
 
 
 @guarded(COHERENCE.name)
@@ -71,7 +71,7 @@ def set_coherence(value: float, *, system: str) -> None:
 
 def optimization_cycles(*, algorithm: str, system: str) -> BoundCounter:
     """The cycle counter of one algorithm on one system, bound: ``.add(n)``."""
-    return _cycles.bind(algorithm, system)
+    return _cycles.keep(algorithm, system)
 
 
 @guarded(OPTIMIZATION_CYCLES.name)

@@ -38,7 +38,7 @@ _auth_attempts = Family(AUTH_ATTEMPTS, BoundCounter)
 
 def events(kind: str, *, severity: str) -> BoundCounter:
     """The event counter of one (type, severity), bound: ``.add()`` per event."""
-    return _events.bind(kind, severity)
+    return _events.keep(kind, severity)
 
 
 @guarded(EVENTS.name)
@@ -49,7 +49,7 @@ def record_event(kind: str, *, severity: str) -> None:
 
 def auth_attempts(*, method: str, outcome: str) -> BoundCounter:
     """The attempt counter of one (method, outcome), bound: ``.add()`` per attempt."""
-    return _auth_attempts.bind(method, outcome)
+    return _auth_attempts.keep(method, outcome)
 
 
 @guarded(AUTH_ATTEMPTS.name)

@@ -161,8 +161,14 @@ def test_bound_recorders_are_cached_per_attribute_set() -> None:
         kind="purchase", status="success"
     )
     assert quantum.coherence(system="qpu-a") is quantum.coherence(system="qpu-a")
-    # unknown values share the one "other" recorder: the cache cannot grow with bad input
-    assert quantum.coherence(system="made-up-1") is quantum.coherence(system="made-up-2")
+
+
+
+def test_unknown_values_share_the_other_series(qf_metrics: MetricsCapture) -> None:
+    quantum.coherence(system="made-up-1").set(0.25)
+    quantum.coherence(system="made-up-2").set(0.5)
+    assert qf_metrics.value("qf.quantum.coherence", {"qf.quantum.system": "other"}) == 0.5
+    assert qf_metrics.folded("qf.quantum.system") == 2
 
 
 def test_values_recorded_in_valid_ways_are_never_rejected(qf_metrics: MetricsCapture) -> None:

@@ -33,6 +33,20 @@ def test_extend_admits_new_values(qf_metrics: MetricsCapture) -> None:
     assert qf_metrics.folded("qf.quantum.system") == 1
 
 
+@pytest.mark.usefixtures("restore_vocabularies")
+def test_a_recorder_bound_before_configure_rebinds_after_extend(
+    qf_metrics: MetricsCapture,
+) -> None:
+    early = quantum.coherence(system="qpu-early")  # e.g. at import, before configure()
+    early.set(0.2)
+    assert qf_metrics.value("qf.quantum.coherence", {"qf.quantum.system": "other"}) == 0.2
+
+    _vocabulary.extend("qf.quantum.system", ["qpu-early"])  # what configure() does
+    early.set(0.9)
+
+    assert qf_metrics.value("qf.quantum.coherence", {"qf.quantum.system": "qpu-early"}) == 0.9
+
+
 @pytest.mark.parametrize(
     "key", ["qf.outcome", "qf.transaction.status", "qf.security.severity", "qf.auth.outcome",
             "reason"],
