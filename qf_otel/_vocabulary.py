@@ -133,8 +133,7 @@ def get(key: str) -> Vocabulary | None:
 def extend(key: str, values: Iterable[str]) -> None:
     """Add allowed values to an extensible key; ValueError naming the key or value otherwise.
 
-    Bind hot-path recorders after this (i.e. after ``configure()``): a bound recorder folds its
-    values once, when it is created.
+    Recorders bound earlier with a value that folded then rebind on their next use.
     """
     vocabulary = _vocabularies.get(key)
     if vocabulary is None:
