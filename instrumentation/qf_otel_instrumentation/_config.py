@@ -12,14 +12,15 @@ from qf_otel._settings import DEFAULT_REDACT_QUERY_KEYS, Settings
 from qf_otel_instrumentation._semconv import SemconvMode, mode_from
 
 
-def _never(path: str) -> bool:
-    return False
+def _never(path: str) -> object:
+    return None
 
 
 @dataclass
 class RuntimeConfig:
     traces: bool = False
-    excluded: Callable[[str], bool] = _never
+    # `excluded(path)` is truthy for a path that must not be observed.
+    excluded: Callable[[str], object] = _never
     redact_query_keys: frozenset[str] = DEFAULT_REDACT_QUERY_KEYS
     capture_request_headers: tuple[str, ...] = ()
     capture_response_headers: tuple[str, ...] = ()
@@ -42,12 +43,12 @@ class RuntimeConfig:
         return found
 
 
-def excluded_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """One compiled alternation of the user's patterns (`re.search` semantics), or a constant."""
+def excluded_matcher(patterns: tuple[str, ...]) -> Callable[[str], object]:
+    """One compiled alternation of the user's patterns (`re.search` semantics: a match object or
+    None), or a constant; no wrapper around it, it runs once per request."""
     if not patterns:
         return _never
-    search = re.compile("|".join(f"(?:{p})" for p in patterns)).search
-    return lambda path: search(path) is not None
+    return re.compile("|".join(f"(?:{p})" for p in patterns)).search
 
 
 # Replaced wholesale by `install()`; the hot paths read `CONFIG` through this module each time so

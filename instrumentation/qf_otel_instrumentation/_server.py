@@ -20,7 +20,12 @@ from opentelemetry.trace import Span
 
 from qf_otel_instrumentation import _config, _server_spans
 from qf_otel_instrumentation._instruments import OLD_SERVER_DURATION, SERVER_ACTIVE, SERVER_DURATION
-from qf_otel_instrumentation._semconv import UNMATCHED_ROUTE, error_type, method_attribute
+from qf_otel_instrumentation._semconv import (
+    KNOWN_METHODS,
+    OTHER_METHOD,
+    UNMATCHED_ROUTE,
+    error_type,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -80,18 +85,14 @@ class Exchange:
             await self._send(message)
             return
         await self._send(message)
-        if kind == "http.response.body":
-            if not message.get("more_body", False) and not self.trailers:
-                self.response_sent()
-        elif kind == "http.response.pathsend" or (
-            kind == "http.response.trailers" and not message.get("more_trailers", False)
-        ):
-            self.response_sent()
-
-    def response_sent(self) -> None:
-        """Stops the clock. A 5xx is recorded when the application returns or raises, so the
-        exception that caused it (raised after the error response went out) names `error.type`."""
-        if self.elapsed is None:
+        if (
+            (kind == "http.response.body" and not message.get("more_body", False)
+             and not self.trailers)
+            or kind == "http.response.pathsend"
+            or (kind == "http.response.trailers" and not message.get("more_trailers", False))
+        ) and self.elapsed is None:
+            # The clock stops here. A 5xx is recorded when the application returns or raises,
+            # so the exception that caused it (raised after the error page) names error.type.
             self.elapsed = perf_counter() - self._start
             if self.status < 500:
                 self.finish(None)
@@ -135,7 +136,7 @@ class Exchange:
             failure = str(status)
         else:
             failure = None
-        route = self.template()
+        route: str = self.route if self.leaf else self.template()  # type: ignore[assignment]
         SERVER_DURATION.series(self.method, self.scheme, route, status, failure).record(elapsed)
         # After the record: a client that saw its response can wait for this to read zero.
         self.active.add(-1)
@@ -157,7 +158,9 @@ async def observe(call: Call, target: Any, scope: Scope, receive: Receive, send:
         scope[FASTAPI_TELEMETRY_KEY] = None
         await call(target, scope, receive, send)
         return
-    method = method_attribute(scope["method"])
+    method = scope["method"]
+    if method not in KNOWN_METHODS:
+        method = OTHER_METHOD
     exchange = Exchange(scope, send, method, scope.get("scheme") or "http")
     scope[EXCHANGE_KEY] = exchange
     scope[FASTAPI_TELEMETRY_KEY] = None

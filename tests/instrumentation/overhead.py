@@ -15,10 +15,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI
-from qf_otel._settings import Settings
-
 import qf_otel_instrumentation
+from fastapi import FastAPI
+
+from qf_otel._settings import Settings
 
 SCOPE: dict[str, Any] = {
     "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",

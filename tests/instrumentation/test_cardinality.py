@@ -14,11 +14,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from qf_otel import _recording
-from sqlalchemy import create_engine, text
-
 from qf_otel_instrumentation._instruments import CACHE_REQUESTS, DB_DURATION, SERVER_DURATION
 from qf_otel_instrumentation.cache import instrument_mapping
+from sqlalchemy import create_engine, text
+
+from qf_otel import _recording
 from tests.instrumentation.conftest import Installed
 from tests.instrumentation.overhead import SCOPE, _receive, _send, build_app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,22 @@ def sample(exposition: str, name: str, **labels: str) -> float:
     return found[0]
 
 
+def settled_exposition(url: str, name: str, expected: float, **labels: str) -> str:
+    """/metrics once `name{labels}` reads `expected` (the server records right after sending
+    the response, so the last request may land a moment after the client has its answer)."""
+    deadline = time.monotonic() + 5
+    while True:
+        exposition = get_text(url)
+        try:
+            if sample(exposition, name, **labels) == expected:
+                return exposition
+        except AssertionError:
+            pass
+        if time.monotonic() > deadline:
+            return exposition
+        time.sleep(0.05)
+
+
 def test_exact_counts_and_no_secrets_anywhere(shop: dict[str, str]) -> None:
     assert set(shop["instrumented"].split(",")) >= {"asgi", "sqlalchemy", "redis"}
     base = f"http://127.0.0.1:{shop['SHOP_PORT']}"
@@ -55,8 +72,9 @@ def test_exact_counts_and_no_secrets_anywhere(shop: dict[str, str]) -> None:
             assert response.status_code == 200
         for index in range(7):
             assert client.get(f"/unknown/{index}?token=s3cr3t").status_code == 404
-    metrics = get_text(f"http://127.0.0.1:{shop['SHOP_METRICS_PORT']}/metrics")
     duration = "http_server_request_duration_seconds_count"
+    metrics = settled_exposition(f"http://127.0.0.1:{shop['SHOP_METRICS_PORT']}/metrics",
+                                 duration, 7, http_route="unmatched")
     assert sample(metrics, duration, http_route="/items/{item_id}",
                   http_response_status_code="200", service_name="shop") == 5
     assert sample(metrics, duration, http_route="unmatched",
