@@ -148,10 +148,6 @@ class Family(Generic[B]):
         self._make: Callable[[str, Callable[[], Series]], B] = make
         self._bound: dict[tuple[str, ...], B] = {}
 
-    @property
-    def name(self) -> str:
-        return self._instrument.name
-
     def bind(self, *values: object) -> B:
         """The recorder for these raw attribute values (folded here). Never raises."""
         try:

@@ -259,15 +259,19 @@ def number(
     (the usual mistake: a decrement sent to a counter), "out_of_range" for ratios.
     """
     kind = value.__class__
-    if kind is float or kind is int:
-        result = float(value)  # type: ignore[arg-type]
+    if kind is float:
+        result: float = value  # type: ignore[assignment]
         if (minimum is None or result >= minimum) and (maximum is None or result <= maximum) \
                 and -_MAX <= result <= _MAX:
             return result  # the common case, without the ABC checks below
     if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
         reject(metric, "wrong_type", value)
         return None
-    result = float(value)
+    try:
+        result = float(value)
+    except (OverflowError, ValueError):  # an int beyond float range, a signalling Decimal NaN
+        reject(metric, "out_of_range", value)
+        return None
     if math.isnan(result):
         reject(metric, "nan", value)
     elif math.isinf(result):

@@ -65,6 +65,8 @@ for call in METRIC:
 # amount=None is a transaction without an amount, not a bad one
 CASES.remove(("record_transaction", None, "wrong_type"))
 CASES += [(call, -1, "negative") for call in MONOTONIC]
+CASES += [(call, 10**400, "out_of_range") for call in METRIC]  # beyond float range
+CASES += [(call, Decimal("sNaN"), "out_of_range") for call in METRIC]
 CASES += [(call, -0.01, "out_of_range") for call in RATIOS]
 CASES += [(call, 1.01, "out_of_range") for call in RATIOS]
 
@@ -74,7 +76,7 @@ def _state(qf_metrics: MetricsCapture, metric: str) -> list[tuple[dict[str, obje
 
 
 @pytest.mark.parametrize(("call", "value", "reason"), CASES,
-                         ids=[f"{c}-{v!r}" for c, v, _ in CASES])
+                         ids=[f"{c}-{v!r:.20}" for c, v, _ in CASES])
 def test_bad_value_is_rejected_and_counted(
     qf_metrics: MetricsCapture, call: str, value: object, reason: str
 ) -> None:
