@@ -58,7 +58,7 @@ class Exchange:
                  "response_headers", "route", "scheme", "scope", "span", "status", "trailers")
 
     def __init__(self, scope: Scope, send: Send, method: str, scheme: str) -> None:
-        self.scope = scope
+        self.scope: Scope | None = scope
         self._send = send
         self.method = method
         self.scheme = scheme
@@ -109,7 +109,7 @@ class Exchange:
         if self.leaf:
             return self.route  # type: ignore[return-value]
         # Starlette's router leaves the matched route in the scope; ours reported none.
-        found = self.scope.get("route")
+        found = self.scope.get("route") if self.scope is not None else None
         if found is not None:
             if not isinstance(found, _Mount):
                 path = getattr(found, "path_format", None) or getattr(found, "path", None)
@@ -137,6 +137,9 @@ class Exchange:
         else:
             failure = None
         route: str = self.route if self.leaf else self.template()  # type: ignore[assignment]
+        # The scope holds this object: drop the way back so a request leaves no reference cycle
+        # for the garbage collector to find.
+        self.scope = None
         SERVER_DURATION.series(self.method, self.scheme, route, status, failure).record(elapsed)
         # After the record: a client that saw its response can wait for this to read zero.
         self.active.add(-1)
