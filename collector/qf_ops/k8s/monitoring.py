@@ -1,0 +1,112 @@
+"""Prometheus Operator objects and Grafana dashboard ConfigMaps.
+
+The PrometheusRule is built from the committed rule files and the dashboard
+ConfigMaps from the committed dashboard JSON, so each has one source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qf_ops.dashboards.catalog import DASHBOARDS
+from qf_ops.k8s.common import AGENT, GATEWAY, MONITORING_LABELS, SCRAPE_LABEL, meta, selector
+
+REPO = Path(__file__).resolve().parents[3]
+RULES_DIR = REPO / "collector" / "rules"
+DASHBOARDS_DIR = REPO / "collector" / "dashboards"
+SCRAPE_INTERVAL = "30s"
+
+
+def rule_groups() -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
+    for path in sorted(RULES_DIR.glob("*.yml")):
+        groups += yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+    return groups
+
+
+def prometheus_rule() -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": meta("qf-otel", MONITORING_LABELS),
+        "spec": {"groups": rule_groups()},
+    }
+
+
+def gateway_service_monitor(
+    service_labels: dict[str, str],
+    name: str = GATEWAY,
+    prometheus_port: str = "prometheus",
+    telemetry_port: str = "telemetry",
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": meta(name, MONITORING_LABELS),
+        "spec": {
+            "selector": {"matchLabels": service_labels},
+            "endpoints": [
+                # The services' own job/instance (set by the Collector from their
+                # resource) must win over the gateway's target labels.
+                {"port": prometheus_port, "interval": SCRAPE_INTERVAL, "honorLabels": True},
+                {"port": telemetry_port, "interval": SCRAPE_INTERVAL},
+            ],
+        },
+    }
+
+
+def agent_pod_monitor(
+    pod_labels: dict[str, str], name: str = AGENT, port: str = "telemetry"
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": meta(name, MONITORING_LABELS),
+        "spec": {
+            "selector": {"matchLabels": pod_labels},
+            "podMetricsEndpoints": [{"port": port, "interval": SCRAPE_INTERVAL}],
+        },
+    }
+
+
+def apps_pod_monitor() -> dict[str, Any]:
+    """The pull path: every pod labelled qf-otel.io/scrape=true, in any namespace."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": meta("qf-otel-services", MONITORING_LABELS),
+        "spec": {
+            "jobLabel": "app.kubernetes.io/name",
+            "namespaceSelector": {"any": True},
+            "selector": {"matchLabels": {SCRAPE_LABEL: "true"}},
+            "podMetricsEndpoints": [
+                {"port": "metrics", "path": "/metrics", "interval": SCRAPE_INTERVAL}
+            ],
+        },
+    }
+
+
+def dashboard_config_maps() -> list[dict[str, Any]]:
+    """One ConfigMap per dashboard, picked up by Grafana's dashboard sidecar."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta(
+                f"qf-otel-dashboard-{d.file.removeprefix('qf-')}",
+                {"grafana_dashboard": "1"},
+                annotations={"grafana_folder": "QuantumFlow"},
+            ),
+            "data": {
+                f"{d.file}.json": (DASHBOARDS_DIR / f"{d.file}.json").read_text(encoding="utf-8")
+            },
+        }
+        for d in DASHBOARDS
+    ]
+
+
+def plain_monitors() -> list[dict[str, Any]]:
+    return [gateway_service_monitor(selector("gateway")), agent_pod_monitor(selector("agent"))]
