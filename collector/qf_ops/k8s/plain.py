@@ -101,12 +101,17 @@ def _pod(
 
 
 def _service(
-    name: str, component: str, ports: list[str], extra_spec: dict[str, Any] | None = None
+    name: str,
+    component: str,
+    ports: list[str],
+    extra_spec: dict[str, Any] | None = None,
+    monitored: bool = True,
 ) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": meta(name, labels(component)),
+        # Only `monitored` Services carry the labels the ServiceMonitor selects.
+        "metadata": meta(name, labels(component) if monitored else None),
         "spec": {
             "selector": selector(component),
             "ports": [
@@ -155,6 +160,11 @@ def gateway() -> list[dict[str, Any]]:
             },
         },
         _service(GATEWAY, "gateway", ["otlp-grpc", "otlp-http", "prometheus", "telemetry"]),
+        # One DNS record per pod: agents given `dns:///<this>:4317` balance per connection
+        # over gateway replicas (see docs/deploy.md before running more than one).
+        _service(
+            f"{GATEWAY}-headless", "gateway", ["otlp-grpc"], {"clusterIP": "None"}, monitored=False
+        ),
     ]
 
 
