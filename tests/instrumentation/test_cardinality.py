@@ -59,7 +59,8 @@ def test_floods_keep_series_bounded(
     asyncio.run(requests([f"/unknown/{index}" for index in range(FLOOD)]))
     for index in range(FLOOD):
         user_metric.series(f"customer-{index}").add(1)
-        instrument_mapping({}, name=f"cache-{index}").get("k")
+        empty: dict[str, int] = {}
+        instrument_mapping(empty, name=f"cache-{index}").get("k")
     with engine.connect() as conn:
         for index in range(FLOOD // 10):  # SQL is slower; 5 000 distinct tables is plenty
             conn.execute(text(f"SELECT * FROM pragma_table_info('t{index}') AS t{index}"))
