@@ -1,30 +1,27 @@
 """Prometheus Operator objects and Grafana dashboard ConfigMaps.
 
-The PrometheusRule is built from the committed rule files and the dashboard
-ConfigMaps from the committed dashboard JSON, so each has one source.
+The PrometheusRule holds the same groups as collector/rules/*.yml and the dashboard
+ConfigMaps the same JSON as collector/dashboards/, rendered from the same objects in
+the same run (tests compare them with the committed files), so each has one source.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from qf_ops.dashboards.build import render as render_dashboard
 from qf_ops.dashboards.catalog import DASHBOARDS
 from qf_ops.k8s.common import AGENT, GATEWAY, MONITORING_LABELS, SCRAPE_LABEL, meta, selector
+from qf_ops.rules.catalog import GROUPS
+from qf_ops.rules.render import rule_file
 
-REPO = Path(__file__).resolve().parents[3]
-RULES_DIR = REPO / "collector" / "rules"
-DASHBOARDS_DIR = REPO / "collector" / "dashboards"
 SCRAPE_INTERVAL = "30s"
 
 
 def rule_groups() -> list[dict[str, Any]]:
-    groups: list[dict[str, Any]] = []
-    for path in sorted(RULES_DIR.glob("*.yml")):
-        groups += yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
-    return groups
+    """Every group of every rule file, in file order (as collector/rules/*.yml sort)."""
+    ordered = sorted(GROUPS, key=lambda g: g.file)
+    return [group for g in ordered for group in rule_file(g)["groups"]]
 
 
 def prometheus_rule() -> dict[str, Any]:
@@ -100,9 +97,7 @@ def dashboard_config_maps() -> list[dict[str, Any]]:
                 {"grafana_dashboard": "1"},
                 annotations={"grafana_folder": "QuantumFlow"},
             ),
-            "data": {
-                f"{d.file}.json": (DASHBOARDS_DIR / f"{d.file}.json").read_text(encoding="utf-8")
-            },
+            "data": {f"{d.file}.json": render_dashboard(d)},
         }
         for d in DASHBOARDS
     ]

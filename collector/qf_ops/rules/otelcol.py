@@ -116,13 +116,19 @@ ALERTS = (
     ),
     Alert(
         name="CollectorExportFailures",
+        # `sent` only appears once a send attempt has ended; an exporter that never
+        # delivered anything has failures and no `sent` series, hence the `or`.
         expr=promql(f"""
             sum {_BY_EXPORTER} (rate({n.OTELCOL_SEND_FAILED}[5m]))
             /
             (
-              sum {_BY_EXPORTER} (rate({n.OTELCOL_SENT}[5m]))
-              +
               sum {_BY_EXPORTER} (rate({n.OTELCOL_SEND_FAILED}[5m]))
+              +
+              (
+                sum {_BY_EXPORTER} (rate({n.OTELCOL_SENT}[5m]))
+                or
+                0 * sum {_BY_EXPORTER} (rate({n.OTELCOL_SEND_FAILED}[5m]))
+              )
             )
             > 0.01
         """),
@@ -148,10 +154,26 @@ ALERTS = (
             ),
         ),
         fires=Scenario(
-            "10 % of points fail",
-            _sends("0+90x15", "0+10x15"),
+            "10 % of the gateway's points fail; remote write never delivered anything",
+            (
+                *_sends("0+90x15", "0+10x15"),
+                series(
+                    n.OTELCOL_SEND_FAILED,
+                    collector(
+                        {
+                            n.OTELCOL_EXPORTER: "prometheus_remote_write",
+                            "error_type": "Unavailable",
+                            "error_permanent": "false",
+                        }
+                    ),
+                    "0+50x15",
+                ),
+            ),
             at="15m",
-            fired=(Fired(_GATEWAY_FIRED, "10%"),),
+            fired=(
+                Fired(_GATEWAY_FIRED, "10%"),
+                Fired(collector({n.OTELCOL_EXPORTER: "prometheus_remote_write"}), "100%"),
+            ),
         ),
         near_misses=(Scenario("0.5 % of points fail", _sends("0+99.5x15", "0+0.5x15"), at="15m"),),
     ),
