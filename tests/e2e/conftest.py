@@ -31,6 +31,17 @@ def start_shop(tmp_path: Path, redis_server: RedisServer) -> Iterator[StartShop]
     After configure() returns nothing qf-otel does may raise into the application, whatever
     happens to the Collector or Prometheus: every service's output is checked for a traceback.
     """
+    yield from _shops(tmp_path, redis_server)
+
+
+@pytest.fixture(scope="module")
+def start_module_shop(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+                      ) -> Iterator[StartShop]:
+    """`start_shop` for module-scoped fixtures: the services live until the module's tests end."""
+    yield from _shops(tmp_path_factory.mktemp("shops"), redis_server)
+
+
+def _shops(tmp_path: Path, redis_server: RedisServer) -> Iterator[StartShop]:
     started: list[ShopProcess] = []
 
     def start(configure: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ShopProcess:
