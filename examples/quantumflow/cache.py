@@ -13,7 +13,7 @@ import os
 from typing import Any, Protocol
 
 from cachetools import TTLCache
-from qf_otel_instrumentation.cache import instrument_mapping
+from qf_otel_instrumentation.cache import InstrumentedMapping, instrument_mapping
 
 CACHE_NAME = "items"
 TTL_SECONDS = 30
@@ -37,8 +37,8 @@ class LocalCache:
     backend = "memory"
 
     def __init__(self, maxsize: int = 4096) -> None:
-        self._entries = instrument_mapping(TTLCache(maxsize=maxsize, ttl=TTL_SECONDS),
-                                           name=CACHE_NAME)
+        self._entries: InstrumentedMapping[str, dict[str, Any]] = instrument_mapping(
+            TTLCache(maxsize=maxsize, ttl=TTL_SECONDS), name=CACHE_NAME)
 
     async def get(self, key: str) -> dict[str, Any] | None:
         value: dict[str, Any] | None = self._entries.get(key)

@@ -37,7 +37,7 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes], lo
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}:\n"
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}:\n"
                                f"{log.read_text(errors='replace')[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:

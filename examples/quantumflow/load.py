@@ -1,4 +1,4 @@
-"""Load generator: drives the QuantumFlow API over real HTTP (httpx, concurrent) with a realistic mix.
+"""Load generator: drives the QuantumFlow API over real HTTP (httpx, concurrent), realistic mix.
 
 Workers pick a scenario by weight, paced to a target request rate:
 - browsing items (ids drawn from a long-tailed distribution, so popular items hit the cache and
@@ -24,7 +24,7 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -105,8 +105,10 @@ class LoadGenerator:
         """
         limits = httpx.Limits(max_connections=self.config.concurrency + 32)
         async with contextlib.AsyncExitStack() as stack:
-            client = self._client or await stack.enter_async_context(httpx.AsyncClient(
-                base_url=self.config.base_url, timeout=10.0, limits=limits))
+            client = self._client
+            if client is None:
+                client = await stack.enter_async_context(httpx.AsyncClient(
+                    base_url=self.config.base_url, timeout=10.0, limits=limits))
             pacer = Pacer(self.config.rate)
             workers = [asyncio.create_task(self._worker(client, pacer, stop))
                        for _ in range(self.config.concurrency)]
@@ -120,9 +122,9 @@ class LoadGenerator:
                 stop.set()
                 probe.cancel()
                 pending = [*workers, *self._jobs]
-                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True),
-                                           drain_seconds)
+                # asyncio.wait neither raises nor cancels: what is still running afterwards is
+                # cancelled below, and every task's outcome is collected by the last gather.
+                await asyncio.wait(pending, timeout=drain_seconds)
                 for task in [*pending, probe]:
                     task.cancel()
                 await asyncio.gather(*pending, probe, return_exceptions=True)
@@ -223,13 +225,13 @@ class LoadGenerator:
                                      "cycles": 16})
             await _sleep_unless(stop, 0.5)
 
-    def _start_job(self, client: httpx.AsyncClient, job: dict[str, object]) -> None:
+    def _start_job(self, client: httpx.AsyncClient, job: Mapping[str, object]) -> None:
         # Jobs run concurrently with the workers, as a batch client submits them.
         task = asyncio.create_task(self._job(client, job))
         self._jobs.add(task)
         task.add_done_callback(self._jobs.discard)
 
-    async def _job(self, client: httpx.AsyncClient, job: dict[str, object]) -> None:
+    async def _job(self, client: httpx.AsyncClient, job: Mapping[str, object]) -> None:
         await self._send(client, "POST", "/quantum/jobs", json=job)
 
     async def _probe(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:

@@ -65,7 +65,8 @@ class Qpu:
             return
         self.heat *= math.exp(-elapsed / COOLING_SECONDS)
         # A bounded random walk: calibration wanders by a few hundredths between recalibrations.
-        self.drift = max(-0.04, min(0.02, self.drift + self.rng.gauss(0, 0.004 * math.sqrt(elapsed))))
+        step = self.rng.gauss(0, 0.004 * math.sqrt(elapsed))
+        self.drift = max(-0.04, min(0.02, self.drift + step))
         if now - self.calibrated > RECALIBRATE_SECONDS:
             self.drift, self.calibrated = 0.0, now
         self.updated = now

@@ -197,13 +197,17 @@ class DemoRun:
                  asyncio.create_task(self._report(reporter, stop)),
                  asyncio.create_task(self._progress(generator.stats, stop))]
         try:
-            await asyncio.gather(*tasks)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
+            # Reached on the deadline, on a failure and on Ctrl-C (this task cancelled) alike:
+            # every task ends by itself once `stop` is set, the load after draining what it has
+            # in flight. Nothing is cancelled twice, so no cleanup is cut short.
             stop.set()
-            for task in tasks:
-                if not task.done():
-                    task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks)
+        for task in tasks:
+            error = task.exception()
+            if error is not None:
+                raise error
         return generator.stats
 
     async def _report(self, reporter: Reporter, stop: asyncio.Event) -> None:

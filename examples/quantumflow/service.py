@@ -24,22 +24,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import httpx
-import qf_otel
 import uvicorn
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from qf_otel import business, health, quantum
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import qf_otel
 from examples.quantumflow import db
 from examples.quantumflow.auth import BruteForceGuard, Sessions
 from examples.quantumflow.cache import ItemCache, make_cache
 from examples.quantumflow.components import CRITICAL, Components
 from examples.quantumflow.payments import sandbox_app
 from examples.quantumflow.qpu import Decoherence, QpuFleet, QpuOffline
+from qf_otel import business, health, quantum
 
 Currency = Literal["EUR", "USD", "GBP", "JPY", "CHF"]
 # Prices are kept in EUR; a checkout charges in the customer's currency at these rates.
