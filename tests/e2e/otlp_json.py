@@ -15,7 +15,9 @@ CUMULATIVE = (2, "AGGREGATION_TEMPORALITY_CUMULATIVE")
 def json_lines(path: Path) -> Iterator[dict[str, Any]]:
     if not path.exists():
         return
-    for line in path.read_text().splitlines():
+    text = path.read_text()
+    # The exporter may be half-way through a line: only lines ended by a newline are complete.
+    for line in text[: text.rfind("\n") + 1].splitlines():
         if line.strip():
             yield json.loads(line)
 
