@@ -20,7 +20,7 @@ import pytest
 
 from examples.quantumflow.__main__ import ExpositionReporter
 from examples.quantumflow.load import LoadConfig, LoadStats
-from examples.quantumflow.runner import DemoRun, free_port
+from examples.quantumflow.runner import Console, DemoRun, free_port
 from examples.quantumflow.summary import Snapshot, Summary, summarize
 from tests.support.apps import ChildProcess
 from tests.support.prometheus import PrometheusServer
@@ -52,6 +52,17 @@ class Run:
     coherence: dict[str, float]
 
 
+class RecordingConsole(Console):
+    """Keeps the printed lines (the progress line is not printed on a non-terminal anyway)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def print(self, line: str) -> None:
+        self.lines.append(line)
+
+
 @pytest.fixture(scope="module")
 def run() -> Iterator[Run]:
     metrics_port = free_port()
@@ -76,7 +87,7 @@ def run() -> Iterator[Run]:
                               for row in rows})
 
         lines: list[str] = []
-        demo.console.print = lines.append  # type: ignore[method-assign]
+        demo.console = RecordingConsole(lines)
         stats = asyncio.run(demo.run(LOAD_SECONDS, reporter, on_ready=reporter.start,
                                      on_finished=finished))
         assert reporter.first is not None

@@ -1,4 +1,4 @@
-"""`make demo-stack` end to end: service → OTLP → the built Collector → a real Prometheus with rules.
+"""`make demo-stack` end to end: service → OTLP → the built Collector → real Prometheus with rules.
 
 One run of about a minute (the demo's own code: `infra.Collector`, `infra.Prometheus`, `DemoRun`,
 with qpu-b overheated and every alert's `for:` capped at 15 s), then checks against Prometheus'
