@@ -20,8 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from examples.quantumflow.runner import ServiceProcess, free_port
 from tests.support.ports import get_text, wait_for_http
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None,
+    reason="redis-server is not installed (apt-get install redis-server)")
 
 
 @pytest.fixture
