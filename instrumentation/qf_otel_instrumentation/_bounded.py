@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from qf_otel._vocabulary import FOLDED
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -38,20 +40,26 @@ class BoundedMemo(Generic[K, V]):
         return len(self._values)
 
 
+def count_fold(key: str) -> None:
+    """A value of attribute `key` was exported as `other`: counted like the meters' folds."""
+    FOLDED.series(key).add(1)
+
+
 class FirstComeValues:
-    """Admits the first `limit` distinct values of an attribute, folds the rest to `other`.
+    """Admits the first `limit` distinct values of an attribute, folds the rest to `other`
+    (counted in `qf.otel.attribute.folded`).
 
     For values that come from code rather than from users (table names, exception class names)
     but are not a closed set known in advance.
     """
 
-    __slots__ = ("_admitted", "_limit", "folded", "other")
+    __slots__ = ("_admitted", "_limit", "key", "other")
 
-    def __init__(self, limit: int, other: str = "other") -> None:
+    def __init__(self, limit: int, key: str, other: str = "other") -> None:
         self._limit = limit
         self._admitted: set[str] = set()
+        self.key = key
         self.other = other
-        self.folded = 0
 
     def __call__(self, value: str) -> str:
         if value in self._admitted:
@@ -59,5 +67,5 @@ class FirstComeValues:
         if len(self._admitted) < self._limit:
             self._admitted.add(value)
             return value
-        self.folded += 1
+        count_fold(self.key)
         return self.other

@@ -3,6 +3,7 @@ in-process wrappers so both report the same series shape."""
 
 from __future__ import annotations
 
+from qf_otel_instrumentation._failsafe import guarded
 from qf_otel_instrumentation._instruments import CACHE_DURATION, CACHE_ERRORS, CACHE_REQUESTS
 from qf_otel_instrumentation._semconv import error_type
 
@@ -10,11 +11,13 @@ HIT = "hit"
 MISS = "miss"
 
 
+@guarded("qf.cache.requests")
 def record(name: str, operation: str, result: str | None, elapsed: float) -> None:
     CACHE_REQUESTS.series(name, operation, result).add(1)
     CACHE_DURATION.series(name, operation).record(elapsed)
 
 
+@guarded("qf.cache.errors")
 def record_error(name: str, operation: str, error: BaseException, elapsed: float) -> None:
     CACHE_ERRORS.series(name, operation, error_type(error)).add(1)
     CACHE_REQUESTS.series(name, operation, None).add(1)

@@ -10,6 +10,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from qf_otel_instrumentation import _config
+from qf_otel_instrumentation._failsafe import guarded
 from qf_otel_instrumentation._instruments import CLIENT_DURATION, OLD_CLIENT_DURATION
 from qf_otel_instrumentation._redaction import redact_url
 from qf_otel_instrumentation._semconv import error_type, method_attribute
@@ -22,6 +23,7 @@ def port_of(scheme: str, port: int | None) -> int | None:
     return port if port is not None else _DEFAULT_PORTS.get(scheme)
 
 
+@guarded("http.client.request.duration")
 def start_span(method: str, url: str, host: str | None, port: int | None,
                headers: MutableMapping[str, str]) -> Span | None:
     """A CLIENT span (traces on only), its context injected into the outgoing headers."""
@@ -44,6 +46,7 @@ def start_span(method: str, url: str, host: str | None, port: int | None,
     return span
 
 
+@guarded("http.client.request.duration")
 def record(method: str, scheme: str, host: str | None, port: int | None, status: int | None,
            error: BaseException | None, elapsed: float, span: Span | None) -> None:
     method = method_attribute(method)

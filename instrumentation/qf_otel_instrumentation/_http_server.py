@@ -48,7 +48,7 @@ def _noting_mount(original: Any) -> Callable[..., Any]:
     async def handle(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = scope.get(EXCHANGE_KEY)
         if exchange is not None:
-            exchange.enter_mount(self.path_format.removesuffix(MOUNT_SUFFIX))
+            exchange.enter_mount(getattr(self, "path_format", "").removesuffix(MOUNT_SUFFIX))
         await original(self, scope, receive, send)
 
     return handle

@@ -17,6 +17,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from qf_otel_instrumentation import _config, _redis_commands
 from qf_otel_instrumentation._cache_recording import record, record_error
+from qf_otel_instrumentation._failsafe import guarded
 from qf_otel_instrumentation._instruments import CACHE_DURATION, CACHE_ERRORS, CACHE_REQUESTS
 from qf_otel_instrumentation._patching import Patch, patch
 from qf_otel_instrumentation._semconv import error_type
@@ -32,6 +33,17 @@ def _cache_name(client: Any) -> str:
     except AttributeError:
         return DEFAULT_NAME
     return name if isinstance(name, str) and name else DEFAULT_NAME
+
+
+@guarded("qf.cache.requests")
+def _prepare(client: Any, command: Any) -> tuple[str, str, Span | None]:
+    op = _redis_commands.operation(command)
+    return _cache_name(client), op, _span(client, op)
+
+
+@guarded("qf.cache.requests")
+def _prepare_pipeline(pipeline: Any) -> tuple[str, list[str], Span | None]:
+    return _cache_name(pipeline), _ops(pipeline), _span(pipeline, PIPELINE)
 
 
 def _span(client: Any, op: str) -> Span | None:
@@ -50,6 +62,7 @@ def _span(client: Any, op: str) -> Span | None:
                                                  attributes=attributes)
 
 
+@guarded("qf.cache.requests")
 def _end(span: Span | None, error: BaseException | None) -> None:
     if span is None:
         return
@@ -59,6 +72,7 @@ def _end(span: Span | None, error: BaseException | None) -> None:
     span.end()
 
 
+@guarded("qf.cache.requests")
 def _done(name: str, op: str, result: Any, elapsed: float) -> None:
     values = _redis_commands.results(op, result)
     if len(values) == 1:
@@ -71,10 +85,10 @@ def _done(name: str, op: str, result: Any, elapsed: float) -> None:
 
 def _sync_command(original: Callable[..., Any]) -> Callable[..., Any]:
     def execute_command(self: Any, *args: Any, **options: Any) -> Any:
-        if not _config.CONFIG.enabled or not args:
+        prepared = _prepare(self, args[0]) if args and _config.CONFIG.enabled else None
+        if prepared is None:
             return original(self, *args, **options)
-        name, op = _cache_name(self), _redis_commands.operation(args[0])
-        span = _span(self, op)
+        name, op, span = prepared
         start = perf_counter()
         try:
             result = original(self, *args, **options)
@@ -91,10 +105,10 @@ def _sync_command(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async_command(original: Callable[..., Any]) -> Callable[..., Any]:
     async def execute_command(self: Any, *args: Any, **options: Any) -> Any:
-        if not _config.CONFIG.enabled or not args:
+        prepared = _prepare(self, args[0]) if args and _config.CONFIG.enabled else None
+        if prepared is None:
             return await original(self, *args, **options)
-        name, op = _cache_name(self), _redis_commands.operation(args[0])
-        span = _span(self, op)
+        name, op, span = prepared
         start = perf_counter()
         try:
             result = await original(self, *args, **options)
@@ -109,6 +123,7 @@ def _async_command(original: Callable[..., Any]) -> Callable[..., Any]:
     return execute_command
 
 
+@guarded("qf.cache.requests")
 def _pipeline_results(name: str, ops: list[str], results: Any, elapsed: float) -> None:
     CACHE_DURATION.series(name, PIPELINE).record(elapsed)
     if not isinstance(results, list):
@@ -122,6 +137,7 @@ def _pipeline_results(name: str, ops: list[str], results: Any, elapsed: float) -
             CACHE_REQUESTS.series(name, op, value).add(1)
 
 
+@guarded("qf.cache.errors")
 def _pipeline_failed(name: str, ops: list[str], error: BaseException, elapsed: float) -> None:
     CACHE_DURATION.series(name, PIPELINE).record(elapsed)
     CACHE_ERRORS.series(name, PIPELINE, error_type(error)).add(1)
@@ -135,10 +151,10 @@ def _ops(pipeline: Any) -> list[str]:
 
 def _sync_pipeline(original: Callable[..., Any]) -> Callable[..., Any]:
     def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _config.CONFIG.enabled:
+        prepared = _prepare_pipeline(self) if _config.CONFIG.enabled else None
+        if prepared is None:
             return original(self, *args, **kwargs)
-        name, ops = _cache_name(self), _ops(self)
-        span = _span(self, PIPELINE)
+        name, ops, span = prepared
         start = perf_counter()
         try:
             results = original(self, *args, **kwargs)
@@ -155,10 +171,10 @@ def _sync_pipeline(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async_pipeline(original: Callable[..., Any]) -> Callable[..., Any]:
     async def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _config.CONFIG.enabled:
+        prepared = _prepare_pipeline(self) if _config.CONFIG.enabled else None
+        if prepared is None:
             return await original(self, *args, **kwargs)
-        name, ops = _cache_name(self), _ops(self)
-        span = _span(self, PIPELINE)
+        name, ops, span = prepared
         start = perf_counter()
         try:
             results = await original(self, *args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from qf_otel_instrumentation._bounded import count_fold
 from qf_otel_instrumentation._cache_recording import HIT, MISS
 
 OTHER = "other"
@@ -52,6 +53,8 @@ def operation(command: Any) -> str:
         found = text.lower() if text.lower() in COMMANDS else OTHER
         if len(_names) < 1024:
             _names[command] = found
+    if found is OTHER:
+        count_fold("qf.cache.operation")
     return found
 
 

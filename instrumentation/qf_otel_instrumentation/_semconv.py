@@ -52,7 +52,7 @@ def _qualified(exc_type: type[BaseException]) -> str:
 
 # Exception classes come from code, not from users, but there is no closed list of them: the first
 # 100 distinct names are kept, later ones fold to `other` (and the memo stays small too).
-_ERROR_NAMES = FirstComeValues(100)
+_ERROR_NAMES = FirstComeValues(100, key="error.type")
 _error_names: dict[type[BaseException], str] = {}
 
 

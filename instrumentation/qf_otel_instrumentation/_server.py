@@ -19,6 +19,7 @@ from opentelemetry import context
 from opentelemetry.trace import Span
 
 from qf_otel_instrumentation import _config, _server_spans
+from qf_otel_instrumentation._failsafe import guarded, internal_error
 from qf_otel_instrumentation._instruments import OLD_SERVER_DURATION, SERVER_ACTIVE, SERVER_DURATION
 from qf_otel_instrumentation._semconv import (
     KNOWN_METHODS,
@@ -126,6 +127,10 @@ class Exchange:
         if self.done:
             return
         self.done = True
+        self._record(error)
+
+    @guarded("http.server.request.duration")
+    def _record(self, error: BaseException | None) -> None:
         elapsed = self.elapsed if self.elapsed is not None else perf_counter() - self._start
         status = self.status if 100 <= self.status <= 599 else None
         if error is not None:
@@ -161,16 +166,22 @@ async def observe(call: Call, target: Any, scope: Scope, receive: Receive, send:
         scope[FASTAPI_TELEMETRY_KEY] = None
         await call(target, scope, receive, send)
         return
-    method = scope["method"]
-    if method not in KNOWN_METHODS:
-        method = OTHER_METHOD
-    exchange = Exchange(scope, send, method, scope.get("scheme") or "http")
-    scope[EXCHANGE_KEY] = exchange
-    scope[FASTAPI_TELEMETRY_KEY] = None
-    exchange.active.add(1)
     token = None
-    if config.traces:
-        exchange.span, token = _server_spans.start(scope, method, config)
+    try:
+        method = scope["method"]
+        if method not in KNOWN_METHODS:
+            method = OTHER_METHOD
+        exchange = Exchange(scope, send, method, scope.get("scheme") or "http")
+        scope[EXCHANGE_KEY] = exchange
+        scope[FASTAPI_TELEMETRY_KEY] = None
+        exchange.active.add(1)
+        if config.traces:
+            exchange.span, token = _server_spans.start(scope, method, config)
+    except Exception:
+        internal_error("http.server.request.duration")
+        scope[EXCHANGE_KEY] = None
+        await call(target, scope, receive, send)
+        return
     try:
         await call(target, scope, receive, exchange)
     except BaseException as exc:

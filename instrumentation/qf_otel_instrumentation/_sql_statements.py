@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from qf_otel_instrumentation._bounded import BoundedMemo, FirstComeValues
+from qf_otel_instrumentation._bounded import BoundedMemo, FirstComeValues, count_fold
 
 _OPERATION_WORDS = (
     "SELECT INSERT UPDATE DELETE MERGE UPSERT REPLACE WITH CREATE DROP ALTER TRUNCATE BEGIN "
@@ -34,13 +34,14 @@ _TABLE_AFTER = {
     "ALTER": re.compile(r"\bTABLE\s+" + _IDENT, re.IGNORECASE),
     "TRUNCATE": re.compile(r"^\s*TRUNCATE\s+(?:TABLE\s+)?" + _IDENT, re.IGNORECASE),
 }
-_TABLES = FirstComeValues(500)
+_TABLES = FirstComeValues(500, key="db.collection.name")
 
 
 def _describe(statement: str) -> tuple[str, str | None]:
     match = _LEADING.match(statement)
     operation = match.group(1).upper() if match else OTHER
     if operation not in OPERATIONS:
+        count_fold("db.operation.name")  # once per distinct statement: the result is memoised
         return OTHER, None
     finder = _TABLE_AFTER.get(operation)
     found = finder.search(statement) if finder else None

@@ -21,6 +21,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind, StatusCode
 
 from qf_otel_instrumentation import _config
+from qf_otel_instrumentation._failsafe import guarded
 from qf_otel_instrumentation._instruments import (
     DB_CONNECTION_TIMEOUTS,
     DB_CONNECTIONS,
@@ -66,6 +67,7 @@ def _facts(engine: Any) -> _EngineFacts:
     return found
 
 
+@guarded("db.client.operation.duration")
 def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
             executemany: bool) -> None:
     if context is None:
@@ -121,12 +123,14 @@ def _record(conn: Any, statement: str | None, context: Any, error: BaseException
         span.end()
 
 
+@guarded("db.client.operation.duration")
 def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
            executemany: bool) -> None:
     if context is not None:
         _record(conn, statement, context, None)
 
 
+@guarded("db.client.operation.duration")
 def _handle_error(exception_context: Any) -> None:
     context = exception_context.execution_context
     conn = exception_context.connection
@@ -159,6 +163,7 @@ class _PoolCounts:
             DB_CONNECTIONS_MAX.series(name).add(pool.size() + overflow)
         self.update(pool)
 
+    @guarded("db.client.connection.count")
     def update(self, pool: Any) -> None:
         if self.name is None:
             return
@@ -190,6 +195,7 @@ def pool_name(engine: Any) -> str:
         hide_password=True)).replace("***@", "")
 
 
+@guarded("db.client.connection.count")
 def _engine_connect(conn: Any, *args: Any) -> None:
     pool = conn.engine.pool
     counts = _counts(pool)

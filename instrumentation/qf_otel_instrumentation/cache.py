@@ -32,7 +32,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 F = TypeVar("F", bound=Callable[..., Any])
 
-_names = FirstComeValues(100)
+_names = FirstComeValues(100, key="qf.cache.name")
 _state = {"enabled": True}
 _MISSING = object()
 
