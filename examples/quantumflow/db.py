@@ -25,15 +25,15 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-CATALOG_SIZE = 20_000
-USER_COUNT = 50
+from examples.quantumflow.catalog import (
+    CATALOG_SIZE,
+    WORDS,
+    demo_password,
+    demo_usernames,
+)
+
 # Low on purpose: a login must cost about a millisecond, not dominate the demo's CPU.
 PBKDF2_ROUNDS = 2_000
-WORDS = (
-    "qubit", "photon", "lattice", "resonator", "cryostat", "laser", "coupler", "annealer",
-    "gate", "circuit", "detector", "amplifier", "waveguide", "magnet", "trap", "cavity",
-    "sensor", "module", "cable", "shield", "filter", "mirror", "crystal", "oscillator",
-)
 
 
 class Base(DeclarativeBase):
@@ -100,15 +100,6 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def hash_password(password: str, salt: bytes) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PBKDF2_ROUNDS)
-
-
-def demo_password(username: str) -> str:
-    """The demo users' passwords are derived from their names so the load generator knows them."""
-    return f"correct-horse-{username}"
-
-
-def demo_usernames() -> list[str]:
-    return [f"user{n:03d}" for n in range(1, USER_COUNT + 1)]
 
 
 async def create_schema(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:

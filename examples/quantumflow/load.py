@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from examples.quantumflow import db
+from examples.quantumflow import catalog
 
 CURRENCIES = ("EUR", "USD", "GBP", "JPY", "CHF")
 UNKNOWN_ITEM_BASE = 900_000
@@ -90,7 +90,7 @@ class LoadGenerator:
         self.rng = random.Random(config.seed)
         self._client = client
         self._jobs: set[asyncio.Task[None]] = set()
-        self._users = db.demo_usernames()
+        self._users = catalog.demo_usernames()
         self._scenarios: list[tuple[Callable[[httpx.AsyncClient], Awaitable[None]], int]] = [
             (self._browse, 45), (self._list, 8), (self._search, 5), (self._create, 4),
             (self._bad_input, 3), (self._customer, 12), (self._attacker, 1),
@@ -152,7 +152,7 @@ class LoadGenerator:
         if self.rng.random() < 0.05:
             return UNKNOWN_ITEM_BASE + self.rng.randrange(100_000)
         # Long tail: a few hundred items get most of the views.
-        return min(int(self.rng.paretovariate(0.8)), db.CATALOG_SIZE)
+        return min(int(self.rng.paretovariate(0.8)), catalog.CATALOG_SIZE)
 
     async def _browse(self, client: httpx.AsyncClient) -> None:
         await self._send(client, "GET", f"/items/{self._item_id()}")
@@ -162,11 +162,12 @@ class LoadGenerator:
                          params={"limit": 20, "offset": self.rng.randrange(0, 2000, 20)})
 
     async def _search(self, client: httpx.AsyncClient) -> None:
-        await self._send(client, "GET", "/items/search", params={"q": self.rng.choice(db.WORDS)})
+        word = self.rng.choice(catalog.WORDS)
+        await self._send(client, "GET", "/items/search", params={"q": word})
 
     async def _create(self, client: httpx.AsyncClient) -> None:
         await self._send(client, "POST", "/items", json={
-            "name": f"{self.rng.choice(db.WORDS)} kit", "description": "added by the load",
+            "name": f"{self.rng.choice(catalog.WORDS)} kit", "description": "added by the load",
             "price_eur": round(self.rng.uniform(5, 300), 2), "stock": self.rng.randint(1, 50)})
 
     async def _bad_input(self, client: httpx.AsyncClient) -> None:
@@ -181,7 +182,7 @@ class LoadGenerator:
 
     async def _customer(self, client: httpx.AsyncClient) -> None:
         username = self.rng.choice(self._users)
-        password = db.demo_password(username)
+        password = catalog.demo_password(username)
         if self.rng.random() < 0.10:
             password += "-typo"
         response = await self._send(client, "POST", "/login",
@@ -192,7 +193,7 @@ class LoadGenerator:
         for _ in range(self.rng.randint(1, 3)):
             currency = self.rng.choice(CURRENCIES) if self.rng.random() > 0.03 else "XYZ"
             await self._send(client, "POST", "/checkout", headers=headers, json={
-                "item_id": min(int(self.rng.paretovariate(0.8)), db.CATALOG_SIZE),
+                "item_id": min(int(self.rng.paretovariate(0.8)), catalog.CATALOG_SIZE),
                 "quantity": self.rng.randint(1, 4), "currency": currency})
         if self.rng.random() < 0.7:
             await self._send(client, "POST", "/logout", headers=headers)
