@@ -43,7 +43,8 @@ def flood_template(points: int, metric: str = "flood.requests") -> bytes:
         point.attributes.add(key="flood.id", value=AnyValue(string_value=f"{marker}-{index}"))
         point.attributes.add(key="flood.note",
                              value=AnyValue(string_value=(marker * 13)[:PADDING]))
-    return request.SerializeToString()
+    body: bytes = request.SerializeToString()
+    return body
 
 
 @dataclass

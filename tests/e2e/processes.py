@@ -11,9 +11,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -98,7 +98,8 @@ class RestartablePrometheus(PrometheusServer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._args = list(self.process.args)  # type: ignore[arg-type]
+        # PrometheusServer starts it from a list of strings; keep them to start it again.
+        self._args = list(cast(Sequence[str], self.process.args))
 
     def go_down(self) -> None:
         """SIGTERM and wait: the TSDB stays on disk, the port is free again."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.collector.collector_process import RunningCollector, start_collector
 from tests.e2e.processes import RestartablePrometheus
+from tests.support.prometheus import PrometheusServer
 
 EXPORT_INTERVAL = 1.0  # seconds between the services' OTLP pushes
 SCRAPE_INTERVAL = 1.0  # seconds between Prometheus scrapes of the Collector
@@ -68,13 +69,13 @@ def pipeline(route: str, work_dir: Path, extra_env: dict[str, str] | None = None
         assert code == 0, running.collector.log()[-4000:]
 
 
-def by_label(prometheus: RestartablePrometheus, promql: str, label: str = "instance"
+def by_label(prometheus: PrometheusServer, promql: str, label: str = "instance"
              ) -> dict[str, float]:
     """The instant vector of `promql` as {value of `label`: sample value}."""
     return {r["metric"].get(label, ""): float(r["value"][1]) for r in prometheus.query(promql)}
 
 
-def wait_by_label(prometheus: RestartablePrometheus, promql: str, expected: dict[str, float],
+def wait_by_label(prometheus: PrometheusServer, promql: str, expected: dict[str, float],
                   label: str = "instance", timeout: float = 30.0) -> None:
     """Poll until `by_label` equals `expected` exactly (the last push may still be on its way)."""
     deadline = time.monotonic() + timeout
@@ -87,12 +88,12 @@ def wait_by_label(prometheus: RestartablePrometheus, promql: str, expected: dict
         time.sleep(0.2)
 
 
-def series_labels(prometheus: RestartablePrometheus, match: str) -> list[dict[str, str]]:
+def series_labels(prometheus: PrometheusServer, match: str) -> list[dict[str, str]]:
     """Label sets of every series matching `match` (Prometheus' /api/v1/series)."""
     return list(prometheus.api("series", **{"match[]": match}))
 
 
-def time_to_queryable(prometheus: RestartablePrometheus, record: Callable[[], None],
+def time_to_queryable(prometheus: PrometheusServer, record: Callable[[], None],
                       promql: str, expected: float, timeout: float = 20.0) -> float:
     """Seconds from `record()` starting until `promql` returns `expected` (polled every 50 ms)."""
     start = time.monotonic()
