@@ -13,6 +13,7 @@ import threading
 
 from qf_otel._settings import Settings
 from qf_otel_instrumentation import _config
+from qf_otel_instrumentation._bounded import reset_all
 
 __all__ = ["INSTRUMENTATIONS", "REPLACED_CONTRIB", "install", "installed", "uninstall"]
 
@@ -81,3 +82,4 @@ def uninstall() -> None:
             except Exception:
                 _log.exception("qf-otel could not uninstall the %s instrumentation", name)
         _config.CONFIG = _config.RuntimeConfig(enabled=False)
+        reset_all()  # first-come admissions and memos start afresh

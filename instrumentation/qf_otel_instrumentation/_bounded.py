@@ -13,6 +13,19 @@ from typing import Generic, TypeVar
 
 from qf_otel._vocabulary import FOLDED
 
+# Everything below is process-wide state; `uninstall()` (tests) starts it afresh.
+_resets: list[Callable[[], None]] = []
+
+
+def on_reset(clear: Callable[[], None]) -> None:
+    _resets.append(clear)
+
+
+def reset_all() -> None:
+    for clear in _resets:
+        clear()
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -24,6 +37,7 @@ class BoundedMemo(Generic[K, V]):
         self._compute = compute
         self._limit = limit
         self._values: dict[K, V] = {}
+        on_reset(self._values.clear)
 
     def __call__(self, key: K) -> V:
         try:
@@ -58,6 +72,7 @@ class FirstComeValues:
     def __init__(self, limit: int, key: str, other: str = "other") -> None:
         self._limit = limit
         self._admitted: set[str] = set()
+        on_reset(self._admitted.clear)
         self.key = key
         self.other = other
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from qf_otel_instrumentation._bounded import count_fold
+from qf_otel_instrumentation._bounded import count_fold, on_reset
 from qf_otel_instrumentation._cache_recording import HIT, MISS
 
 OTHER = "other"
@@ -43,6 +43,7 @@ MULTI_KEY_READS = frozenset({"mget", "hmget"})
 READS = frozenset(_SINGLE) | MULTI_KEY_READS
 
 _names: dict[Any, str] = {}
+on_reset(_names.clear)
 
 
 def operation(command: Any) -> str:

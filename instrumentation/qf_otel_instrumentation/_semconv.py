@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from qf_otel_instrumentation._bounded import FirstComeValues
+from qf_otel_instrumentation._bounded import FirstComeValues, on_reset
 
 OPT_IN_VARIABLE = "OTEL_SEMCONV_STABILITY_OPT_IN"
 
@@ -54,6 +54,7 @@ def _qualified(exc_type: type[BaseException]) -> str:
 # 100 distinct names are kept, later ones fold to `other` (and the memo stays small too).
 _ERROR_NAMES = FirstComeValues(100, key="error.type")
 _error_names: dict[type[BaseException], str] = {}
+on_reset(_error_names.clear)
 
 
 def error_type(exc: BaseException) -> str:
