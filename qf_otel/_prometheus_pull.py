@@ -54,6 +54,17 @@ class PrometheusPullExport(MetricReader):
         self._takeover: threading.Thread | None = None
         self._lock = threading.Lock()
         self._latest: MetricsData | None = None
+        if hasattr(os, "register_at_fork"):
+            # Never fork in the middle of a scrape: a child would inherit the SDK's collection
+            # locks held by a thread that does not exist there, and its first scrape would hang.
+            os.register_at_fork(before=self._hold_for_fork,
+                                after_in_parent=self._release_after_fork)
+
+    def _hold_for_fork(self) -> None:
+        self._lock.acquire()
+
+    def _release_after_fork(self) -> None:
+        self._lock.release()
 
     # --- MetricReader -------------------------------------------------------------------------
 

@@ -63,7 +63,10 @@ def run_server(args: Sequence[str], env: dict[str, str], workers: int, requests:
             seen |= drive(app_url.replace("/hit", "/ready"), 16)
         pids = drive(app_url, requests)
         totals = hits_by_worker(metrics_url)
-        assert sum(totals.values()) == requests, (totals, pids)
+        if sum(totals.values()) != requests:
+            _, output, _ = server.stop()
+            registered = sorted(p.name for p in Path(group).glob("*"))
+            raise AssertionError(f"{totals} from {pids}; registered {registered}\n{output}")
         assert len(pids) >= 2, f"the load reached only one worker: {pids}"
         assert len([v for v in totals.values() if v > 0]) == len(pids), (totals, pids)
         # a second scrape sees the same per-worker series, nothing jumped
