@@ -31,7 +31,8 @@ DB_OPERATION = "db_operation_name"
 DB_COLLECTION = "db_collection_name"
 DB_CONN_COUNT = "db_client_connection_count"
 DB_CONN_MAX = "db_client_connection_max"
-DB_CONN_PENDING = "db_client_connection_pending_requests"
+# QueuePool cannot tell how many checkouts wait, only how many gave up (pool_timeout).
+DB_CONN_TIMEOUTS = "db_client_connection_timeouts_total"
 DB_CONN_STATE = "db_client_connection_state"
 DB_POOL = "db_client_connection_pool_name"
 
@@ -73,14 +74,16 @@ SECURITY_SEVERITY = "qf_security_severity"
 AUTH_METHOD = "qf_auth_method"
 AUTH_OUTCOME = "qf_auth_outcome"
 
-# Infrastructure (system-metrics instrumentation; per-mode series carry `state`).
+# Infrastructure (qf_otel.infrastructure, semconv names): CPU per mode (machine-wide, no
+# per-CPU series), memory in state `used`, filesystem per mountpoint.
 PROCESS_CPU = "process_cpu_utilization_ratio"
 PROCESS_MEMORY = "process_memory_usage_bytes"
 SYSTEM_CPU = "system_cpu_utilization_ratio"
 SYSTEM_MEMORY = "system_memory_utilization_ratio"
 SYSTEM_FILESYSTEM = "system_filesystem_utilization_ratio"
-CPU_STATE = "state"
-MEMORY_STATE = "state"
+CPU_STATE = "cpu_mode"
+MEMORY_STATE = "system_memory_state"
+FILESYSTEM_MOUNTPOINT = "system_filesystem_mountpoint"
 
 # qf-otel's own health.
 QF_FOLDED = "qf_otel_attribute_folded_total"

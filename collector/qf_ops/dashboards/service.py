@@ -197,10 +197,14 @@ DATABASE = Row(
             q(f"sum by ({n.DB_POOL}) ({sel(n.DB_CONN_MAX)})", f"{{{{{n.DB_POOL}}}}} max"),
         ),
         p(
-            "Pool pending requests",
-            "Callers waiting for a connection. Alert: "
-            "DatabasePoolExhausted when the pool is full and this is above 0.",
-            q(f"sum by (instance, {n.DB_POOL}) ({sel(n.DB_CONN_PENDING)})", _POOL_LEGEND),
+            "Pool checkout timeouts",
+            "Checkouts per second that gave up waiting for a connection; 0 for pools "
+            "without timeouts. Alert: DatabasePoolExhausted.",
+            q(
+                zero_filled(rate(n.DB_CONN_TIMEOUTS), sel(n.DB_CONN_MAX), f"instance, {n.DB_POOL}"),
+                _POOL_LEGEND,
+            ),
+            unit="ops",
         ),
     ),
 )
@@ -404,7 +408,7 @@ INFRASTRUCTURE = Row(
         p(
             "Filesystem utilization",
             "Share of each filesystem in use. Alerts at 85 % and 95 %.",
-            q(sel(n.SYSTEM_FILESYSTEM), "{{instance}} {{system_filesystem_mountpoint}}"),
+            q(sel(n.SYSTEM_FILESYSTEM), f"{{{{instance}}}} {{{{{n.FILESYSTEM_MOUNTPOINT}}}}}"),
             unit="percentunit",
             min=0,
             max=1,

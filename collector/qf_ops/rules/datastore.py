@@ -73,13 +73,16 @@ _SELECT = {n.DB_SYSTEM: "postgresql", n.DB_OPERATION: "SELECT", n.DB_COLLECTION:
 _POOL = {n.DB_POOL: "orders-db"}
 
 
-def _pool(used: str, idle: str, limit: str, pending: str) -> tuple[Series, ...]:
-    return (
+def _pool(used: str, idle: str, limit: str, timeouts: str | None = None) -> tuple[Series, ...]:
+    """Pool gauges; ``timeouts=None``: no checkout ever timed out (no counter series)."""
+    gauges = (
         series(n.DB_CONN_COUNT, app({**_POOL, n.DB_CONN_STATE: "used"}), used),
         series(n.DB_CONN_COUNT, app({**_POOL, n.DB_CONN_STATE: "idle"}), idle),
         series(n.DB_CONN_MAX, app(_POOL), limit),
-        series(n.DB_CONN_PENDING, app(_POOL), pending),
     )
+    if timeouts is None:
+        return gauges
+    return (*gauges, series(n.DB_CONN_TIMEOUTS, app(_POOL), timeouts))
 
 
 def _db_calls(ok: str, failed: str) -> tuple[Series, ...]:
@@ -229,58 +232,62 @@ ALERTS = (
         ),
         fires=Scenario(
             "19 of 20 connections used",
-            _pool("19x10", "1x10", "20x10", "0x10"),
+            _pool("19x10", "1x10", "20x10"),
             at="10m",
             fired=(Fired(_POOL_FIRED, "95%"),),
         ),
         near_misses=(
-            Scenario(
-                "17 of 20 connections used", _pool("17x10", "3x10", "20x10", "0x10"), at="10m"
-            ),
+            Scenario("17 of 20 connections used", _pool("17x10", "3x10", "20x10"), at="10m"),
         ),
     ),
     Alert(
         name="DatabasePoolExhausted",
+        # The counter is born at 1 with the first timeout, which increase() cannot see;
+        # the `unless ... offset` half catches that first one.
         expr=promql(f"""
-            {POOL_USAGE} >= 1
-            and
-            sum {by(*POOL_LEVEL)} ({n.DB_CONN_PENDING}) > 0
+            sum {by(*POOL_LEVEL)} (increase({n.DB_CONN_TIMEOUTS}[5m])) > 0
+            or
+            sum {by(*POOL_LEVEL)} ({n.DB_CONN_TIMEOUTS} unless {n.DB_CONN_TIMEOUTS} offset 5m)
         """),
         for_="2m",
         severity="critical",
         summary=f"Connection pool {label(n.DB_POOL)} of {label(n.SERVICE)} is exhausted",
         description=(
-            f"Every connection of pool {label(n.DB_POOL)} on {label('instance')} of {WHERE} "
-            "is in use and requests are waiting for one (for 2 minutes): they will time "
-            "out."
+            f"Requests on {label('instance')} of {WHERE} gave up waiting for a connection "
+            f"of pool {label(n.DB_POOL)} (checkout timeouts during the last 5 minutes, for "
+            "2 minutes)."
         ),
         runbook=Runbook(
             meaning=(
-                "All connections of a pool are in use and callers queue for one, for 2 "
-                "minutes. Requests that need the database stall and then fail with pool "
-                "timeouts."
+                "Callers waited `pool_timeout` for a connection of a full pool and gave up "
+                "(db.client.connection.timeouts). The requests that needed the database "
+                "failed; more will while the pool stays full."
             ),
             checks=(
-                "Open the panel and *Pool pending requests*: one instance (a leak or a "
+                "Open the panel with *Connection pool usage*: one instance (a leak or a "
                 "stuck transaction) or all (load or a slow database)?",
                 "On the database: long-running transactions and locks held by this "
-                "service's connections.",
+                "service's connections; *DB operation latency p95* for slow queries.",
             ),
-            panel="Service overview > Database > Pool pending requests",
+            panel="Service overview > Database > Pool checkout timeouts",
             mitigations=(
                 "Restart the instance that leaks or is stuck.",
-                "Terminate the blocking transaction; scale out if the database has room.",
+                "Terminate the blocking transaction; scale out if the database has room; "
+                "raise pool_size/max_overflow within the server's max_connections.",
             ),
         ),
         fires=Scenario(
-            "20 of 20 used, 5 waiting",
-            _pool("20x10", "0x10", "20x10", "5x10"),
+            "pool full, first checkout timeout at 8m, then one per minute",
+            _pool("20x15", "0x15", "20x15", "_x7 1+1x8"),
             at="10m",
             fired=(Fired(_POOL_FIRED),),
         ),
         near_misses=(
+            Scenario("pool full, nobody gave up", _pool("20x15", "0x15", "20x15"), at="15m"),
             Scenario(
-                "20 of 20 used, nobody waiting", _pool("20x10", "0x10", "20x10", "0x10"), at="10m"
+                "timeouts 25 minutes ago, none since",
+                _pool("10x30", "10x30", "20x30", "0+1x5 5x25"),
+                at="30m",
             ),
         ),
     ),
@@ -426,7 +433,7 @@ ALERTS = (
 CHECKS = (
     ExprCheck(
         "pool usage is used connections over the pool maximum",
-        _pool("15x5", "5x5", "20x5", "0x5"),
+        _pool("15x5", "5x5", "20x5"),
         at="5m",
         expr=POOL_USAGE,
         samples=((_POOL_FIRED, 0.75),),

@@ -21,7 +21,7 @@ from qf_ops.rules.model import (
 
 PROCESS_MEMORY_LIMIT_BYTES = 2 * 1024**3
 
-_DISK = {"system_device": "/dev/sda1", "system_filesystem_mountpoint": "/var/lib/app"}
+_DISK = {n.FILESYSTEM_MOUNTPOINT: "/var/lib/app"}
 _TARGET = {"job": APP["job"], "instance": APP["instance"]}
 _INSTANCE = f"{label('instance')} of {WHERE}"
 
@@ -200,7 +200,7 @@ ALERTS = (
         severity="warning",
         summary=f"A filesystem of {label('instance')} is filling up",
         description=(
-            f"{VALUE_PERCENT} of the filesystem {label('system_filesystem_mountpoint')} on the "
+            f"{VALUE_PERCENT} of the filesystem {label(n.FILESYSTEM_MOUNTPOINT)} on the "
             f"machine running {_INSTANCE} is used (warning band 85-95 %, for 10 minutes)."
         ),
         runbook=Runbook(
@@ -222,7 +222,7 @@ ALERTS = (
         severity="critical",
         summary=f"A filesystem of {label('instance')} is almost full",
         description=(
-            f"{VALUE_PERCENT} of the filesystem {label('system_filesystem_mountpoint')} on the "
+            f"{VALUE_PERCENT} of the filesystem {label(n.FILESYSTEM_MOUNTPOINT)} on the "
             f"machine running {_INSTANCE} is used (threshold 95 % for 5 minutes)."
         ),
         runbook=Runbook(
