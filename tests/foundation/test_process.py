@@ -148,3 +148,57 @@ def test_dead_otlp_endpoint_never_raises_and_exit_is_bounded(protocol: str) -> N
     # the promise: exit takes at most the export timeout (2 s here) plus a second
     assert exit_seconds <= 2.0 + 1.0, (exit_seconds, text)
     print(f"exit with a dead endpoint ({protocol}): {exit_seconds:.2f} s")
+
+
+def test_export_failures_are_counted_and_logged_once_per_kind() -> None:
+    dead, port = free_port(), free_port()
+    out = run_python(f"""
+        import time, urllib.request, qf_otel
+        qf_otel.configure(service_name="fail", metrics_exporters=["otlp", "prometheus"],
+                          prometheus_port={port}, export_interval=0.2, otlp_timeout=0.5,
+                          otlp_endpoint="http://127.0.0.1:{dead}")
+        time.sleep(4)
+        text = urllib.request.urlopen("http://127.0.0.1:{port}/metrics").read().decode()
+        print([l for l in text.splitlines() if l.startswith("qf_otel_export_failures_total")])
+    """)
+    failures = [line for line in out.splitlines() if "qf_otel_export_failures_total" in line]
+    assert failures, out
+    value = float(failures[0].split()[-1].rstrip("']"))
+    assert value >= 3, out  # one per failed push: several in 4 s at a 0.2 s interval
+    assert out.count("Transient error") <= 1, out
+    assert out.count("qf-otel: otlp export failed") == 1, out
+
+
+def test_traces_off_installs_no_tracer_provider_and_on_installs_ours() -> None:
+    out = run_python("""
+        import qf_otel
+        from opentelemetry import trace
+        qf_otel.configure(service_name="t", metrics_exporters="none")
+        print("off", type(trace.get_tracer_provider()).__name__)
+        qf_otel.shutdown()
+        t = qf_otel.configure(service_name="t", metrics_exporters="none", traces_enabled=True,
+                              traces_sampling_ratio=0.25, otlp_timeout=0.5)
+        provider = trace.get_tracer_provider()
+        print("on", type(provider).__name__, provider.sampler.get_description())
+    """)
+    assert "off ProxyTracerProvider" in out
+    assert "on TracerProvider ParentBased{root:TraceIdRatioBased{0.25}" in out
+
+
+def test_forked_child_gets_a_new_instance_id_and_fresh_counters() -> None:
+    out = run_python("""
+        import os, qf_otel
+        from qf_otel._recording import Counter
+        t = qf_otel.configure(service_name="fork", metrics_exporters="none")
+        c = Counter("qf.test.forked", unit="1", description="x", attributes=())
+        c.series().add(5)
+        parent_id = t.meter_provider._sdk_config.resource.attributes["service.instance.id"]
+        pid = os.fork()
+        if pid == 0:
+            child_id = t.meter_provider._sdk_config.resource.attributes["service.instance.id"]
+            print("child", child_id != parent_id, c.series().value, flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        print("parent", c.series().value)
+    """)
+    assert "child True 0.0" in out and "parent 5.0" in out
