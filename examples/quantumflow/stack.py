@@ -102,9 +102,10 @@ async def run(args: argparse.Namespace) -> None:
     collector = Collector(work_dir)
     prometheus = Prometheus(work_dir, collector, port=port_or_free(args.prometheus_port),
                             alert_for_cap=None if args.keep_alert_durations else args.alert_for)
-    collector.start()
+    # Started on a thread: the event loop stays free to take a Ctrl-C while they boot.
+    await asyncio.to_thread(collector.start)
     try:
-        prometheus.start()
+        await asyncio.to_thread(prometheus.start)
         try:
             await _run_demo(args, work_dir, collector, prometheus)
         finally:
