@@ -102,10 +102,11 @@ async def run(args: argparse.Namespace) -> None:
     collector = Collector(work_dir)
     prometheus = Prometheus(work_dir, collector, port=port_or_free(args.prometheus_port),
                             alert_for_cap=None if args.keep_alert_durations else args.alert_for)
-    # Started on a thread: the event loop stays free to take a Ctrl-C while they boot.
-    await asyncio.to_thread(collector.start)
+    # Started synchronously: a Ctrl-C while they boot (a second or two) takes effect right
+    # after, with both processes known and stopped below; never an orphan half-started.
+    collector.start()
     try:
-        await asyncio.to_thread(prometheus.start)
+        prometheus.start()
         try:
             await _run_demo(args, work_dir, collector, prometheus)
         finally:
