@@ -86,10 +86,12 @@ def test_otlp_reaches_collector_cumulative(
     transactions = wait_for_family(collector, "qf_business_transactions")
     assert [(s.labels["service_name"], s.value) for s in transactions] == [(service, PURCHASES)]
 
-    # The OTLP side: every sum and histogram the service sent is cumulative.
-    metrics = metrics_by_name(collector.work_dir / "metrics.jsonl")
-    assert {"http.server.request.duration", "qf.business.transactions",
-            "db.client.operation.duration", "qf.cache.requests"} <= set(metrics)
+    # The OTLP side (the file exporter flushes every 200 ms, so it may trail the exposition):
+    # every sum and histogram the service sent is cumulative.
+    wanted = {"http.server.request.duration", "qf.business.transactions",
+              "db.client.operation.duration", "qf.cache.requests"}
+    metrics = wait_for(lambda: _when_complete(collector.work_dir / "metrics.jsonl", wanted),
+                       15, f"{sorted(wanted)} with {PURCHASES} transactions in the file")
     temporalities = {
         (name, kind, copy[kind].get("aggregationTemporality"))
         for name, copies in metrics.items() for copy in copies
@@ -99,9 +101,24 @@ def test_otlp_reaches_collector_cumulative(
     not_cumulative = {t for t in temporalities if t[2] not in CUMULATIVE}
     assert not not_cumulative, not_cumulative
     # Cumulative means a later export repeats the total, never just the increment.
-    last = metrics["qf.business.transactions"][-1]["sum"]["dataPoints"]
-    assert [float(p.get("asDouble", p.get("asInt", 0))) for p in last] == [PURCHASES]
-    assert attributes_of(last[0]) == {
+    points = [copy["sum"]["dataPoints"] for copy in metrics["qf.business.transactions"]]
+    assert all(len(p) == 1 for p in points), points
+    values = [_value(p[0]) for p in points]
+    assert values == sorted(values) and values[-1] == PURCHASES, values
+    assert attributes_of(points[-1][0]) == {
         "qf.transaction.type": "purchase", "qf.transaction.status": "success",
         "service.name": service,
     }
+
+
+def _value(point: dict[str, Any]) -> float:
+    return float(point.get("asDouble", point.get("asInt", 0)))
+
+
+def _when_complete(path: Path, wanted: set[str]) -> dict[str, list[dict[str, Any]]] | None:
+    """The file's metrics once `wanted` are all in and the last export holds every purchase."""
+    metrics = metrics_by_name(path)
+    if not wanted <= set(metrics):
+        return None
+    last = metrics["qf.business.transactions"][-1]["sum"]["dataPoints"]
+    return metrics if [_value(p) for p in last] == [PURCHASES] else None
