@@ -11,17 +11,22 @@ _INTRO = f"""\
 # Runbooks
 
 One section per alert of `collector/rules/*.yml`. Every alert's `runbook_url` annotation is
-`{names.RUNBOOK_BASE_URL}#<alert name in lower case>`; when the repository lives elsewhere,
-change `RUNBOOK_BASE_URL` in `collector/qf_ops/names.py` and run `python -m qf_ops`.
+`{names.RUNBOOK_BASE_URL}#<alert name in lower case>`;
+when the repository lives elsewhere, change `RUNBOOK_BASE_URL` in `collector/qf_ops/names.py`
+and run `PYTHONPATH=collector python -m qf_ops`.
 
 **Severities.** `critical`: users or data are affected now, page someone. `warning`: will
 become critical if left alone, handle within working hours. `info`: worth knowing, no action
-required by itself. A suggested Alertmanager route: `severity="critical"` to the pager,
-`warning` to the team channel, `info` to a low-traffic channel; inhibit `warning` by
-`critical` with the same `alertname` prefix and `service_name`.
+required by itself. Warning/critical pairs use non-overlapping bands; the fast and slow
+burn-rate alerts of one SLO can fire together (an inhibit rule is in
+[deploy.md](deploy.md#alertmanager)).
 
 **Labels.** Alerts carry `service_name` and `deployment_environment_name` (aggregated by
 service) or the full series labels including `job` and `instance` (per process).
+
+**Recording rules** (named `level:metric:operation`, such as
+`service:http_server_request_errors:ratio_rate5m`) are defined in the same rule file as the
+alerts that use them; the dashboards read them too.
 
 **Dashboards.** Panels are named *Dashboard > Row > Panel*; the dashboards are
 `collector/dashboards/qf-service-overview.json` (variables `environment` and `service`) and

@@ -278,7 +278,13 @@ def test_operator_collector_config_is_valid_for_the_real_collector(
 
 
 def _kustomize() -> str | None:
-    return shutil.which("kustomize") or os.environ.get("KUSTOMIZE")
+    """$KUSTOMIZE, kustomize on PATH, or where `go install` puts it by default."""
+    default = Path.home() / "go" / "bin" / "kustomize"
+    return (
+        os.environ.get("KUSTOMIZE")
+        or shutil.which("kustomize")
+        or (str(default) if default.exists() else None)
+    )
 
 
 @pytest.mark.parametrize("overlay", ["", "plain", "operator"])
