@@ -29,7 +29,8 @@ from examples.quantumflow.runner import ROOT, free_port
 COLLECTOR_BINARY = ROOT / "collector" / "bin" / "qf-otelcol"
 COLLECTOR_CONFIG = ROOT / "collector" / "config" / "otelcol.yaml"
 RULES_DIR = ROOT / "collector" / "rules"
-_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d|w|y)$")
+_DURATION = re.compile(r"^((\d+)(ms|s|m|h|d|w|y))+$")
+_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
@@ -114,11 +115,10 @@ def cap_alert_durations(rules: dict[str, Any], cap: str | None) -> dict[str, Any
 
 
 def seconds(duration: str) -> float:
-    """A Prometheus duration of one unit (`2m`, `15s`, `0m`) in seconds."""
-    match = _DURATION.match(duration)
-    if match is None:
-        raise ValueError(f"unsupported duration {duration!r} (use one unit, e.g. 15s)")
-    return int(match.group(1)) * _SECONDS[match.group(2)]
+    """A Prometheus duration (`2m`, `15s`, `1h30m`) in seconds."""
+    if _DURATION.match(duration) is None:
+        raise ValueError(f"not a Prometheus duration: {duration!r} (e.g. 15s, 2m, 1h30m)")
+    return sum(int(number) * _SECONDS[unit] for number, unit in _PART.findall(duration))
 
 
 @dataclass

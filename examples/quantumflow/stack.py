@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from examples.quantumflow.infra import Collector, Prometheus
+from examples.quantumflow.infra import Collector, Prometheus, seconds
 from examples.quantumflow.load import LoadConfig
 from examples.quantumflow.runner import DemoRun, port_or_free
 from examples.quantumflow.summary import PROMQL, Summary
@@ -35,7 +35,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000, help="service port (or a free one)")
     parser.add_argument("--prometheus-port", type=int, default=9090,
                         help="Prometheus port (default 9090, a free one if taken)")
-    parser.add_argument("--alert-for", default="15s",
+    parser.add_argument("--alert-for", default="15s", type=_duration,
                         help="cap of every alert's `for:` in the loaded rules (default 15s)")
     parser.add_argument("--keep-alert-durations", action="store_true",
                         help="load the rules unchanged")
@@ -44,6 +44,14 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=LoadConfig.rate)
     parser.add_argument("--every", type=float, default=10.0, help="seconds between reports")
     return parser.parse_args(argv)
+
+
+def _duration(text: str) -> str:
+    try:
+        seconds(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 @dataclass

@@ -113,7 +113,7 @@ def test_every_request_the_load_sent_is_counted_once(run: Run) -> None:
     assert run.first.requests == 0  # probes and /metrics are excluded from the HTTP metrics
     assert run.stats.by_class["error"] == 0
     assert run.summary.requests == run.stats.total
-    assert run.stats.total > LOAD_SECONDS * 40
+    assert run.stats.total > LOAD_SECONDS * 20  # 80/s asked; a loaded CI machine gets less
     # The mix has every outcome the demo promises.
     assert {"2xx", "4xx", "5xx"} <= set(run.stats.by_class)
 
@@ -121,7 +121,7 @@ def test_every_request_the_load_sent_is_counted_once(run: Run) -> None:
 def test_summary_rate_is_the_exposition_delta_over_the_interval(run: Run) -> None:
     assert run.summary.requests == run.last.requests - run.first.requests
     assert _close(run.summary.requests_per_second, run.summary.requests / run.summary.seconds)
-    assert LOAD_SECONDS <= run.summary.seconds < LOAD_SECONDS + 5
+    assert LOAD_SECONDS <= run.summary.seconds < LOAD_SECONDS + 15  # + drain and the last read
 
 
 def test_summary_figures_equal_promql(run: Run) -> None:
