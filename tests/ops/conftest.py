@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # The generators live next to what they generate (collector/qf_ops), not in the wheel.
 if str(REPO / "collector") not in sys.path:
-    sys.path.insert(0, str(REPO / "collector"))
+    sys.path.append(str(REPO / "collector"))
 
 
 @pytest.fixture(scope="session")
