@@ -1,0 +1,122 @@
+"""The telemetry set-ups compared, each applied the way its documentation tells a user to.
+
+A variant runs alone in its own process (qf-otel's `configure()` is once per process and both
+qf-otel and contrib patch classes globally), so `prepare()` is called once, at process start.
+
+Traced variants send spans through the SDK's `BatchSpanProcessor` into an exporter that drops
+them: the span work on the request path is counted, the export (encoding, network) is not, and the
+same way for contrib and qf-otel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from benchmarks.app import build_app, database, price_cache
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    label: str
+    observes: str  # what the variant instruments, for the report
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("bare", "bare FastAPI", "nothing"),
+    Variant("prometheus-fastapi-instrumentator", "prometheus-fastapi-instrumentator",
+            "HTTP (prometheus_client)"),
+    Variant("fastapi-native", "FastAPI native telemetry, metrics only", "HTTP (OTel SDK)"),
+    Variant("contrib-metrics", "contrib FastAPIInstrumentor, metrics only", "HTTP (OTel SDK)"),
+    Variant("contrib-traces", "contrib FastAPIInstrumentor, metrics + traces",
+            "HTTP (OTel SDK), spans"),
+    Variant("qf-metrics", "qf-otel, metrics only", "HTTP + DB + cache (fast core)"),
+    Variant("qf-traces", "qf-otel, metrics + traces (100 %)", "HTTP + DB + cache, spans"),
+)
+NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
+BY_NAME = {v.name: v for v in VARIANTS}
+
+
+class DroppingSpanExporter(SpanExporter):
+    """Accepts every batch and keeps nothing: export cost is not what we measure."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+def _sdk_meter_provider() -> Any:
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    # A pull-style reader: like a Prometheus scrape, collection happens only when asked.
+    provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    metrics.set_meter_provider(provider)
+    return provider
+
+
+def _sdk_tracer_provider() -> Any:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider()  # default sampler: parent-based always-on, 100 %
+    provider.add_span_processor(BatchSpanProcessor(DroppingSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def _drop_qf_spans(telemetry: Any) -> None:
+    """Swap qf-otel's OTLP span processor for the dropping one (same BatchSpanProcessor class)."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    multi = telemetry.tracer_provider._active_span_processor
+    replaced = multi._span_processors
+    multi._span_processors = (BatchSpanProcessor(DroppingSpanExporter()),)
+    for processor in replaced:
+        processor.shutdown()
+
+
+def prepare(name: str, directory: str | None = None) -> FastAPI:
+    """Set up telemetry for variant `name` in this process and return the app to drive."""
+    engine = database(directory)
+    cache: Any = price_cache()
+    if name == "bare":
+        return build_app(engine, cache)
+    if name == "prometheus-fastapi-instrumentator":
+        from prometheus_fastapi_instrumentator import Instrumentator
+
+        app = build_app(engine, cache)
+        Instrumentator().instrument(app)
+        return app
+    if name == "fastapi-native":
+        _sdk_meter_provider()
+        return build_app(engine, cache, telemetry={"tracing": False, "logs": False})
+    if name in ("contrib-metrics", "contrib-traces"):
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        meter_provider = _sdk_meter_provider()
+        tracer_provider = _sdk_tracer_provider() if name == "contrib-traces" else None
+        app = build_app(engine, cache)
+        FastAPIInstrumentor.instrument_app(app, meter_provider=meter_provider,
+                                           tracer_provider=tracer_provider)
+        return app
+    if name in ("qf-metrics", "qf-traces"):
+        import qf_otel
+        from qf_otel_instrumentation.cache import instrument_mapping
+
+        traces = name == "qf-traces"
+        telemetry = qf_otel.configure(
+            service_name="bench", prometheus_port=0, traces_enabled=traces,
+            traces_sampling_ratio=1.0, otlp_endpoint="http://127.0.0.1:9", otlp_timeout=0.2,
+        )
+        if traces:
+            _drop_qf_spans(telemetry)
+        return build_app(engine, instrument_mapping(cache, name="prices"))
+    raise ValueError(f"unknown variant {name!r}; known: {', '.join(NAMES)}")
