@@ -73,7 +73,8 @@ def files() -> dict[str, Documents]:
                     "operator.opentelemetry.io/collector-service-type": "base",
                 },
                 name=operator.GATEWAY_CR,
-                telemetry_port="monitoring",
+                # The Operator's ServiceMonitor scrapes the gateway's self-telemetry.
+                telemetry_port=None,
             ),
             monitoring.agent_pod_monitor(
                 operator.operator_pod_labels(operator.AGENT_CR),

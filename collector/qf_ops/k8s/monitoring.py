@@ -37,20 +37,23 @@ def gateway_service_monitor(
     service_labels: dict[str, str],
     name: str = GATEWAY,
     prometheus_port: str = "prometheus",
-    telemetry_port: str = "telemetry",
+    telemetry_port: str | None = "telemetry",
 ) -> dict[str, Any]:
+    """Scrapes the gateway's exporter and, when ``telemetry_port`` is set, its own health."""
+    endpoints: list[dict[str, Any]] = [
+        # The services' own job/instance (set by the Collector from their resource)
+        # must win over the gateway's target labels.
+        {"port": prometheus_port, "interval": SCRAPE_INTERVAL, "honorLabels": True},
+    ]
+    if telemetry_port is not None:
+        endpoints.append({"port": telemetry_port, "interval": SCRAPE_INTERVAL})
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
         "metadata": meta(name, MONITORING_LABELS),
         "spec": {
             "selector": {"matchLabels": service_labels},
-            "endpoints": [
-                # The services' own job/instance (set by the Collector from their
-                # resource) must win over the gateway's target labels.
-                {"port": prometheus_port, "interval": SCRAPE_INTERVAL, "honorLabels": True},
-                {"port": telemetry_port, "interval": SCRAPE_INTERVAL},
-            ],
+            "endpoints": endpoints,
         },
     }
 

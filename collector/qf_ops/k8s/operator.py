@@ -47,6 +47,7 @@ def _collector(
     env: list[dict[str, str]],
     resources: dict[str, Any],
     extra: dict[str, Any],
+    operator_monitors_telemetry: bool,
 ) -> dict[str, Any]:
     return {
         "apiVersion": "opentelemetry.io/v1beta1",
@@ -65,8 +66,10 @@ def _collector(
                 "runAsNonRoot": True,
                 "runAsUser": 10001,
             },
-            # Lets the Operator create a ServiceMonitor for the self-telemetry port.
-            "observability": {"metrics": {"enableMetrics": True}},
+            # The Operator's own ServiceMonitor for the self-telemetry (its `-monitoring`
+            # Service) where wanted; agents are scraped by our PodMonitor instead, so
+            # nothing is scraped twice.
+            "observability": {"metrics": {"enableMetrics": operator_monitors_telemetry}},
             **extra,
         },
     }
@@ -80,6 +83,7 @@ def gateway() -> dict[str, Any]:
         _env(640, 128),
         {"requests": {"cpu": "200m", "memory": "512Mi"}, "limits": {"memory": "800Mi"}},
         {"replicas": 1},
+        operator_monitors_telemetry=True,
     )
 
 
@@ -101,6 +105,7 @@ def agent() -> dict[str, Any]:
             "volumeMounts": [{"name": "queue", "mountPath": storage}],
             "tolerations": [{"operator": "Exists"}],
         },
+        operator_monitors_telemetry=False,
     )
 
 
