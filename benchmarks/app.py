@@ -15,6 +15,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import Engine, create_engine, text
 
 ITEM_PATH = "/items/42"
@@ -47,7 +48,7 @@ def price_cache() -> TTLCache[int, float]:
 def build_app(
     engine: Engine,
     cache: MutableMapping[int, float],
-    telemetry: dict[str, Any] | None = None,
+    telemetry: TelemetryConfig | None = None,
 ) -> FastAPI:
     """`cache` is the plain cache, or the same cache wrapped by an instrumentation."""
     app = FastAPI(telemetry=telemetry) if telemetry is not None else FastAPI()

@@ -5,8 +5,8 @@ Run as a worker by `benchmarks.inprocess` (one process per variant, all alive at
     python -m benchmarks.asgi_driver VARIANT
 
 It prepares the variant, warms up, prints `ready`, then answers each command line
-`ROUTE REQUESTS` on stdin with the CPU and wall µs per request of that block on stdout. Only one worker runs a
-block at a time, so the coordinator can alternate variants block by block.
+`ROUTE REQUESTS` on stdin with the CPU and wall µs per request of that block on stdout. Only one
+worker runs a block at a time, so the coordinator can alternate variants block by block.
 
 Each request gets a fresh scope dict, as a server builds one. Every response must be a 200, or
 the figures would time an error page.

@@ -61,7 +61,7 @@ def available() -> bool:
     return os.path.exists(WRK)
 
 
-def measure(variants: Sequence[str], *, rounds: int, seconds: int,
+def measure(variants: Sequence[str], *, rounds: int, seconds: int, warmup: int = 1,
             progress: Callable[[str], None] = print) -> dict[str, Samples]:
     """{"cpu": server CPU µs per request, "wall": 1e6 / requests per second}."""
     server_cpu, load_cpu = _cpus()
@@ -75,7 +75,8 @@ def measure(variants: Sequence[str], *, rounds: int, seconds: int,
                  f"per route and variant, {CONNECTIONS} connections")
         for name in variants:  # warm every server (imports, first-request caches)
             for path in ROUTES.values():
-                wrk(f"http://127.0.0.1:{ports[name]}{path}", 1, load_cpu)
+                if warmup:
+                    wrk(f"http://127.0.0.1:{ports[name]}{path}", warmup, load_cpu)
         for index in range(rounds):
             shift = index % len(variants)
             order = [*variants[shift:], *variants[:shift]]

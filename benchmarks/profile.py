@@ -102,10 +102,11 @@ def _attribute(stats: pstats.Stats, requests: int) -> dict[str, Any]:
                 entry = builtins.setdefault(name, [0.0, 0.0])
                 entry[0] += edge[0] / requests
                 entry[1] += edge[2] / requests * 1e6
-    ours.sort(key=lambda row: -row["self_us"])
-    called = sorted(({"function": name, "calls": c, "self_us": t}
-                     for name, (c, t) in builtins.items()), key=lambda row: -row["self_us"])
-    own = sum(row["self_us"] for row in ours) + sum(row["self_us"] for row in called)
+    ours.sort(key=lambda row: -float(row["self_us"]))
+    called: list[dict[str, Any]] = sorted(
+        ({"function": name, "calls": c, "self_us": t} for name, (c, t) in builtins.items()),
+        key=lambda row: -float(row["self_us"]))
+    own = sum(float(row["self_us"]) for row in [*ours, *called])
     return {"total_us": total / requests * 1e6, "qf_us": own, "functions": ours[:14],
             "builtins": called[:8]}
 

@@ -1,4 +1,4 @@
-"""The record-cost table: runs the meters engineer's `benchmarks/bench_record.py` and reads its rows.
+"""The record-cost table: runs `benchmarks/bench_record.py` (the meters' script), reads its rows.
 
 That script owns which ways of recording are compared; this module only runs it in a fresh process
 and parses its `label  µs` lines, so the two cannot drift apart.

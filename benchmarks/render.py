@@ -4,9 +4,10 @@
 
 Runs in its own process (configure() is once per process; memory of one size must not carry into
 the next). qf-otel: one fast-core counter with SERIES distinct attribute sets (3 attributes), then
-the pull exporter's full scrape path `render_shared()`: SDK collect → fast-core snapshot → families →
-text, exactly what a scrape of the embedded `/metrics` runs. prometheus_client: a counter with the
-same labels and series count in its own registry, rendered by `generate_latest()`.
+the pull exporter's full scrape path `render_shared()`: SDK collect → fast-core snapshot →
+families → text, exactly what a scrape of the embedded `/metrics` runs. prometheus_client: a
+counter with the same labels and series count in its own registry, rendered by
+`generate_latest()`.
 Prints JSON: ms per render (every repeat) for both, and the byte size of each output.
 """
 

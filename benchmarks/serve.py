@@ -10,9 +10,9 @@ they would dominate a small route.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import threading
+import time
 
 import uvicorn
 
@@ -24,17 +24,11 @@ def _stop_on_eof(server: uvicorn.Server) -> None:
     server.should_exit = True
 
 
-async def _announce(server: uvicorn.Server) -> None:
+def _announce(server: uvicorn.Server) -> None:
     while not server.started:
-        await asyncio.sleep(0.05)
+        time.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     print(f"ready {port}", flush=True)
-
-
-async def _serve(server: uvicorn.Server) -> None:
-    announcer = asyncio.create_task(_announce(server))
-    await server.serve()
-    announcer.cancel()
 
 
 def main() -> None:
@@ -45,8 +39,8 @@ def main() -> None:
                             access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     threading.Thread(target=_stop_on_eof, args=(server,), daemon=True).start()
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(_serve(server))
+    threading.Thread(target=_announce, args=(server,), daemon=True).start()
+    server.run()
 
 
 if __name__ == "__main__":

@@ -108,8 +108,9 @@ def prepare(name: str, directory: str | None = None) -> FastAPI:
                                            tracer_provider=tracer_provider)
         return app
     if name in ("qf-metrics", "qf-traces"):
-        import qf_otel
         from qf_otel_instrumentation.cache import instrument_mapping
+
+        import qf_otel
 
         traces = name == "qf-traces"
         telemetry = qf_otel.configure(

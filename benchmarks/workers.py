@@ -7,6 +7,7 @@ next. So all variants start once, and the coordinator asks each in turn.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,10 +25,8 @@ PRIORITY_BOOST = 10
 
 
 def boost_priority() -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.nice(-PRIORITY_BOOST)
-    except OSError:
-        pass
 
 
 class WorkerFailed(RuntimeError):
@@ -41,7 +40,7 @@ class Worker:
                  cpu: int | None = None) -> None:
         self.name = name
         self.ready_line = ""
-        self._log = tempfile.TemporaryFile(mode="w+")
+        self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by close())
         command = [PYTHON, "-m", module, *args]
         if cpu is not None and os.path.exists("/usr/bin/taskset"):
             command = ["/usr/bin/taskset", "-c", str(cpu), *command]
