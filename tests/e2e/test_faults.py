@@ -88,7 +88,7 @@ def test_collector_started_after_the_service(tmp_path: Path, start_shop: StartSh
         appeared = _wait_total(prometheus, 3)
         prometheus.wait_value(REQUESTS, 3)
         failures = prometheus.wait_value('qf_otel_export_failures_total{qf_otel_exporter="otlp"}')
-        assert failures >= 2
+        assert failures >= 1
         report("Collector started after the service",
                f"slowest request while no Collector {slowest * 1000:.0f} ms; totals queryable "
                f"{appeared:.1f} s after the Collector was healthy; {failures:g} failed exports "
