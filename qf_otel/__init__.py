@@ -4,6 +4,7 @@
     qf_otel.configure(service_name="orders")
 """
 
+from qf_otel import business, health, quantum, security
 from qf_otel._configure import Telemetry, configure, current, shutdown
 from qf_otel._settings import ConfigurationError, Settings
 from qf_otel._version import __version__
@@ -13,7 +14,11 @@ __all__ = [
     "Settings",
     "Telemetry",
     "__version__",
+    "business",
     "configure",
     "current",
+    "health",
+    "quantum",
+    "security",
     "shutdown",
 ]

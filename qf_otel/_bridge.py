@@ -35,6 +35,8 @@ _CUMULATIVE = AggregationTemporality.CUMULATIVE
 
 def _to_metric(instrument: _recording.Instrument, now_ns: int) -> Metric | None:
     series = instrument.all_series()
+    if instrument.kind == "gauge":
+        series = [s for s in series if s.count]
     if not series:
         return None
     data: Sum | Gauge | Histogram

@@ -61,7 +61,8 @@ class Series:
             self.value += amount
 
     def set(self, value: float) -> None:
-        self.value = value  # a single store: atomic under the GIL, no lock needed
+        self.value = value  # single stores: atomic under the GIL, no lock needed
+        self.count = 1  # a gauge that was never set is not exported (0 would be a lie)
 
     def _reset(self) -> None:
         self._lock = threading.Lock()

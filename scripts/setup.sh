@@ -20,6 +20,12 @@ if [ ${#need[@]} -gt 0 ]; then
   done
 fi
 
+# kustomize builds the Kubernetes overlays in tests (Go module proxy; cached in ~/go/bin)
+if ! command -v kustomize >/dev/null && [ ! -x "$HOME/go/bin/kustomize" ] && command -v go >/dev/null; then
+  echo "setup: installing kustomize"
+  GOBIN="$HOME/go/bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.4.3
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

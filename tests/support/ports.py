@@ -14,16 +14,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(url: str, timeout: float = 20.0) -> None:
-    """Poll `url` until it answers with any HTTP status, or fail after `timeout` seconds."""
+def wait_for_http(url: str, timeout: float = 20.0, *, ok_only: bool = False) -> None:
+    """Poll `url` until it answers (with a 2xx if `ok_only`), or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
-        except urllib.error.HTTPError:
-            return
+        except urllib.error.HTTPError as error:
+            if not ok_only:
+                return
+            last = error
+            time.sleep(0.05)
         except OSError as error:
             last = error
             time.sleep(0.05)

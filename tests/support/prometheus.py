@@ -55,7 +55,7 @@ class PrometheusServer:
             args.append("--web.enable-remote-write-receiver")
         self.log = open(self.dir / "prometheus.log", "wb")  # noqa: SIM115 - lives with the server
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for_http(f"{self.url}/-/ready", timeout=30)
+        wait_for_http(f"{self.url}/-/ready", timeout=30, ok_only=True)
 
     def api(self, path: str, **params: str) -> Any:
         query = urllib.parse.urlencode(params)
