@@ -4,6 +4,7 @@ of them printed a traceback, and the figures summary at the end of the run."""
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -19,6 +20,8 @@ StartShop = Callable[..., ShopProcess]
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
