@@ -1,7 +1,8 @@
 """The reference service with `REDIS_URL` set: its item cache is a real Redis, observed by qf-otel.
 
 A real redis-server (Debian) on a free port, the service in its own process; a known sequence of
-requests, then exact values read back from the service's /metrics.
+requests, then exact values read back from the service's /metrics. Then Redis goes away: reads
+fall back to the database, and the failures are counted as cache errors and component errors.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,15 +27,27 @@ pytestmark = pytest.mark.skipif(
     reason="redis-server is not installed (apt-get install redis-server)")
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        import redis
+@dataclass
+class RedisServer:
+    process: subprocess.Popen[bytes]
+    url: str
 
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    import redis
+
+    port = free_port()
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    server = RedisServer(process, f"redis://127.0.0.1:{port}/0")
+    try:
         client = redis.Redis(port=port)
         for _ in range(100):
             try:
@@ -41,43 +55,72 @@ def redis_url() -> Iterator[str]:
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
 
 
-def _cache_samples(exposition: str) -> dict[tuple[str, str, str], float]:
-    samples = {}
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == "qf_cache_requests_total":
-                labels = sample.labels
-                samples[(labels["qf_cache_name"], labels["qf_cache_operation"],
-                         labels.get("qf_cache_result", ""))] = sample.value
-    return samples
+@dataclass
+class Service:
+    http: httpx.AsyncClient
+    metrics_url: str
+
+    def samples(self, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+        """Samples of one metric: label pairs (without the resource labels) -> value."""
+        resource = {"service_name", "service_namespace", "deployment_environment_name",
+                    "otel_scope_name", "otel_scope_version"}
+        found = {}
+        for family in text_string_to_metric_families(get_text(self.metrics_url)):
+            for sample in family.samples:
+                if sample.name == name:
+                    key = tuple(sorted((k, v) for k, v in sample.labels.items()
+                                       if k not in resource))
+                    found[key] = sample.value
+        return found
 
 
-async def test_item_reads_go_through_redis_and_are_counted_as_hits_and_misses(
-        redis_url: str) -> None:
+@pytest.fixture
+async def service(redis_server: RedisServer) -> AsyncIterator[Service]:
     metrics_port = free_port()
     with tempfile.TemporaryDirectory() as work_dir:
-        service = ServiceProcess(free_port(), {"REDIS_URL": redis_url,
+        process = ServiceProcess(free_port(), {"REDIS_URL": redis_server.url,
                                                "OTEL_EXPORTER_PROMETHEUS_PORT": str(metrics_port)},
                                  Path(work_dir))
-        service.start()
+        process.start()
         try:
-            await service.wait_ready()
-            wait_for_http(f"http://127.0.0.1:{metrics_port}/metrics")
-            async with httpx.AsyncClient(base_url=service.url) as client:
-                first = await client.get("/items/7")
-                second = await client.get("/items/7")
-                unknown = await client.get("/items/987654")
-            assert (first.status_code, second.status_code, unknown.status_code) == (200, 200, 404)
-            assert first.json() == second.json()
-            samples = _cache_samples(get_text(f"http://127.0.0.1:{metrics_port}/metrics"))
+            await process.wait_ready()
+            metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+            wait_for_http(metrics_url)
+            async with httpx.AsyncClient(base_url=process.url) as client:
+                yield Service(client, metrics_url)
         finally:
-            service.stop()
-    assert samples[("items", "get", "hit")] == 1
-    assert samples[("items", "get", "miss")] == 2
-    assert samples[("items", "set", "")] == 1
+            process.stop()
+
+
+async def test_item_reads_are_hits_and_misses_of_the_redis_cache(service: Service) -> None:
+    first = await service.http.get("/items/7")
+    second = await service.http.get("/items/7")
+    unknown = await service.http.get("/items/987654")
+    assert (first.status_code, second.status_code, unknown.status_code) == (200, 200, 404)
+    assert first.json() == second.json()
+    requests = service.samples("qf_cache_requests_total")
+    name = ("qf_cache_name", "items")
+    assert requests[(name, ("qf_cache_operation", "get"), ("qf_cache_result", "hit"))] == 1
+    assert requests[(name, ("qf_cache_operation", "get"), ("qf_cache_result", "miss"))] == 2
+    assert requests[(name, ("qf_cache_operation", "set"))] == 1
+
+
+async def test_without_redis_reads_fall_back_to_the_database_and_errors_are_counted(
+        service: Service, redis_server: RedisServer) -> None:
+    redis_server.stop()
+    response = await service.http.get("/items/8")
+    assert response.status_code == 200
+    assert response.json()["id"] == 8
+    errors = service.samples("qf_cache_errors_total")
+    name = ("qf_cache_name", "items")
+    # The instrumentation names the exception by its fully qualified class (semconv error.type).
+    error = ("error_type", "redis.exceptions.ConnectionError")
+    assert errors == {(error, name, ("qf_cache_operation", "get")): 1,
+                      (error, name, ("qf_cache_operation", "set")): 1}
+    health_errors = service.samples("qf_health_errors_total")
+    assert health_errors == {(("error_type", "ConnectionError"), ("qf_component", "cache")): 1}
