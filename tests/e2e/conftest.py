@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.figures import FIGURES
-from tests.e2e.processes import RedisServer, ShopProcess
-
-StartShop = Callable[..., ShopProcess]
+from tests.e2e.processes import RedisServer, ShopProcess, StartShop
 
 
 @pytest.fixture(scope="session")

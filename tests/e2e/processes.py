@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -62,6 +62,11 @@ class ShopProcess:
             self.client.close()
         _, self.output, _ = self.child.stop()
         return self.output
+
+
+# What the start_shop fixtures of conftest.py hand to a test: configure() arguments (and extra
+# environment) in, a running service out.
+StartShop = Callable[..., "ShopProcess"]
 
 
 class RedisServer:

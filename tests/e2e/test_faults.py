@@ -15,9 +15,8 @@ import pytest
 
 from tests.collector import collector_process
 from tests.collector.collector_process import CollectorPorts, start_collector
-from tests.e2e.conftest import StartShop
 from tests.e2e.figures import report
-from tests.e2e.processes import RestartablePrometheus, ShopProcess
+from tests.e2e.processes import RestartablePrometheus, ShopProcess, StartShop
 from tests.e2e.stack import SCRAPE_INTERVAL, Pipeline, pipeline
 
 pytestmark = [

@@ -14,8 +14,8 @@ import pytest
 
 from tests.collector import collector_process
 from tests.collector.collector_process import RunningCollector, start_collector, wait_for_family
-from tests.e2e.conftest import StartShop
 from tests.e2e.otlp_json import CUMULATIVE, attributes_of, metrics_by_name, wait_for
+from tests.e2e.processes import StartShop
 
 pytestmark = [
     pytest.mark.collector,

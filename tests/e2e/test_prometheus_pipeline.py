@@ -15,9 +15,8 @@ import pytest
 
 from qf_otel import catalog
 from tests.collector import collector_process
-from tests.e2e.conftest import StartShop
 from tests.e2e.figures import report
-from tests.e2e.processes import ShopProcess
+from tests.e2e.processes import ShopProcess, StartShop
 from tests.e2e.shop_service import PRICE
 from tests.e2e.stack import (
     EXPORT_INTERVAL,

@@ -12,8 +12,8 @@ import pytest
 
 from tests.collector import collector_process
 from tests.collector.collector_process import start_collector
-from tests.e2e.conftest import StartShop
 from tests.e2e.figures import report
+from tests.e2e.processes import StartShop
 from tests.e2e.stack import series_labels
 from tests.support.ports import free_port
 from tests.support.prometheus import PrometheusServer

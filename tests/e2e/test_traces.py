@@ -11,8 +11,8 @@ import pytest
 
 from tests.collector import collector_process
 from tests.collector.collector_process import start_collector
-from tests.e2e.conftest import StartShop
 from tests.e2e.otlp_json import attributes_of, spans_of, wait_for
+from tests.e2e.processes import StartShop
 
 pytestmark = [
     pytest.mark.collector,
