@@ -12,6 +12,7 @@ the pool is named when its engine first connects. Other pool classes report no c
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -141,14 +142,22 @@ def _handle_error(exception_context: Any) -> None:
 class _PoolCounts:
     """Reports one QueuePool's idle/used counts as deltas into the shared per-name series."""
 
-    __slots__ = ("_lock", "_series", "idle", "name", "used")
+    __slots__ = ("_lock", "_series", "idle", "max", "max_reported", "name", "used")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.name: str | None = None
         self.idle = 0
         self.used = 0
+        self.max = -1
+        self.max_reported = False
         self._series: tuple[Any, ...] = ()
+
+    def forget_reported(self) -> None:
+        """In a forked child the fast core starts from zero: report everything again."""
+        self._lock = threading.Lock()
+        self.idle = self.used = 0
+        self.max_reported = False
 
     def named(self, name: str, pool: Any) -> None:
         series = [DB_CONNECTIONS.series(name, "idle"), DB_CONNECTIONS.series(name, "used")]
@@ -160,7 +169,7 @@ class _PoolCounts:
             self.name = name
         overflow = getattr(pool, "_max_overflow", -1)
         if overflow >= 0:
-            DB_CONNECTIONS_MAX.series(name).add(pool.size() + overflow)
+            self.max = pool.size() + overflow
         self.update(pool)
 
     @guarded("db.client.connection.count")
@@ -168,6 +177,9 @@ class _PoolCounts:
         if self.name is None:
             return
         with self._lock:
+            if not self.max_reported and self.max >= 0:
+                DB_CONNECTIONS_MAX.series(self.name).add(self.max)
+                self.max_reported = True
             idle, used = pool.checkedin(), pool.checkedout()
             delta_idle, delta_used = idle - self.idle, used - self.used
             self.idle, self.used = idle, used
@@ -183,6 +195,15 @@ def _counts(pool: Any) -> _PoolCounts:
     if found is None:
         found = _pools.setdefault(pool, _PoolCounts())
     return found
+
+
+def _after_fork_in_child() -> None:
+    for counts in list(_pools.values()):
+        counts.forget_reported()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def pool_name(engine: Any) -> str:

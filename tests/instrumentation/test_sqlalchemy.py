@@ -5,6 +5,7 @@ SQLite files give a real QueuePool (SQLAlchemy 2.x's default for file databases)
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -143,3 +144,35 @@ def test_span_statement_has_no_literals(
     assert attributes["db.system.name"] == "sqlite"
     assert attributes["db.collection.name"] == "people"
     assert "a@b.c" not in repr(attributes)
+
+
+def test_pool_counts_restart_in_a_forked_worker(
+    instrument: Callable[..., Installed], tmp_path: Path
+) -> None:
+    """A pre-fork server's worker starts its metrics from zero (the recording core resets in the
+    child); pool counts must then describe the child's pool, not the parent's deltas."""
+    from qf_otel_instrumentation._instruments import DB_CONNECTIONS, DB_CONNECTIONS_MAX
+
+    instrument(instrumentations=frozenset({"sqlalchemy"}))
+    engine = create_engine(f"sqlite:///{tmp_path}/fork.db", pool_size=2, max_overflow=0,
+                           pool_logging_name="forked")
+    held = engine.connect()
+    held.execute(text("SELECT 1"))
+    assert DB_CONNECTIONS.series("forked", "used").value == 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            # The inherited pool still counts the parent's checked-out connection.
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+                report = (DB_CONNECTIONS.series("forked", "used").value,
+                          DB_CONNECTIONS.series("forked", "idle").value,
+                          DB_CONNECTIONS_MAX.series("forked").value)
+            os.write(write, repr(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1000).decode() == "(2.0, 0.0, 2.0)"
+    held.close()
