@@ -1,6 +1,7 @@
 # The two commands a new user needs: `make demo` and `make test`. Everything sets itself up.
 PY := .venv/bin/python
 DURATION ?= 0
+DEMO_ARGS ?=
 
 .PHONY: setup demo demo-stack test lint collector bench clean catalog generate
 
@@ -11,10 +12,10 @@ collector:
 	@bash collector/build.sh
 
 demo: setup
-	$(PY) -m examples.quantumflow --duration $(DURATION)
+	$(PY) -m examples.quantumflow --duration $(DURATION) $(DEMO_ARGS)
 
 demo-stack: setup collector
-	$(PY) -m examples.quantumflow.stack --duration $(DURATION)
+	$(PY) -m examples.quantumflow.stack --duration $(DURATION) $(DEMO_ARGS)
 
 lint: setup
 	$(PY) -m ruff check qf_otel instrumentation tests examples benchmarks collector/qf_ops

@@ -23,6 +23,7 @@ from typing import Any
 from opentelemetry.sdk.metrics.export import Gauge, Histogram, MetricsData, Sum
 
 PROMOTED_RESOURCE_ATTRIBUTES = ("service.name", "service.namespace", "deployment.environment.name")
+_JOB_ATTRIBUTES = frozenset({"service.name", "service.namespace"})
 
 _UNIT_WORDS = {
     "d": "days", "h": "hours", "min": "minutes", "s": "seconds", "ms": "milliseconds",
@@ -170,7 +171,8 @@ def target_info(data: MetricsData | None) -> Family | None:
     if data is None or not data.resource_metrics:
         return None
     attributes = data.resource_metrics[0].resource.attributes
-    rest = [(k, v) for k, v in attributes.items() if k not in PROMOTED_RESOURCE_ATTRIBUTES]
+    # as the Collector's exporter: service name and namespace are the job, everything else stays
+    rest = [(k, v) for k, v in attributes.items() if k not in _JOB_ATTRIBUTES]
     family = Family("target_info", "gauge", "Target metadata")
     family.samples.append(("target_info", render_labels(rest), 1))
     return family

@@ -31,7 +31,6 @@ def build(settings: Settings) -> Resource:
         "os.version": platform.release(),
         "process.runtime.name": sys.implementation.name,
         "process.runtime.version": platform.python_version(),
-        "process.executable.path": sys.executable,
     }
     attributes.update(settings.resource_attributes)
     attributes.update(process_attributes())

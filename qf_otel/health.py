@@ -59,10 +59,12 @@ def set_score(value: float, *, component: str) -> None:
 
 
 def _error_name(error: str | BaseException | type[BaseException]) -> object:
+    """The semantic conventions' error.type: the fully qualified class name (builtins bare)."""
     if isinstance(error, BaseException):
-        return type(error).__qualname__
+        error = type(error)
     if isinstance(error, type):
-        return error.__qualname__
+        module = error.__module__
+        return error.__qualname__ if module == "builtins" else f"{module}.{error.__qualname__}"
     return error
 
 

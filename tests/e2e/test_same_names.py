@@ -105,9 +105,6 @@ def test_same_metric_names_and_label_names(both_routes: tuple[Families, Families
            f"{sum(len(v) for v in direct.values())} label names: all equal")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "qf_otel/_prometheus_text.py target_info(): the pull route drops deployment.environment.name "
-    "and keeps process.executable.path, unlike the Collector (resource/scrub, exporter)"))
 def test_target_info_has_the_same_label_names(both_routes: tuple[Families, Families]) -> None:
     direct, through = both_routes
     # On the pull route `instance` is the scrape address, so the service's instance id stays a

@@ -75,7 +75,8 @@ PIPELINE = Row(
         Panel(
             "Exporter queue usage",
             "Sending queue fill level. Alert: CollectorQueueNearFull at 80 %.",
-            (q(sel(otelcol.QUEUE_USAGE), _EXPORTER_LEGEND),),
+            # exporters without a sending queue (the prometheus exporter) report no queue metrics
+            (q(f"{sel(otelcol.QUEUE_USAGE)}\nor\n0 * {_SENT}", _EXPORTER_LEGEND),),
             unit="percentunit",
             min=0,
             max=1,
@@ -85,9 +86,10 @@ PIPELINE = Row(
             "Exporter queue size",
             "Batches in each sending queue, and the capacity.",
             (
-                q(f"sum by ({_EXPORTER}) ({sel(n.OTELCOL_QUEUE_SIZE)})", _EXPORTER_LEGEND),
+                q(f"sum by ({_EXPORTER}) ({sel(n.OTELCOL_QUEUE_SIZE)})\nor\n0 * {_SENT}",
+                  _EXPORTER_LEGEND),
                 q(
-                    f"sum by ({_EXPORTER}) ({sel(n.OTELCOL_QUEUE_CAPACITY)})",
+                    f"sum by ({_EXPORTER}) ({sel(n.OTELCOL_QUEUE_CAPACITY)})\nor\n0 * {_SENT}",
                     f"{_EXPORTER_LEGEND} capacity",
                 ),
             ),
