@@ -9,11 +9,11 @@ None of the methods raise.
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Generic, ParamSpec, TypeVar, cast
+from types import TracebackType
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from qf_otel import _vocabulary
 from qf_otel._recording import HistogramSeries, Instrument, Series
@@ -21,13 +21,39 @@ from qf_otel._recording import HistogramSeries, Instrument, Series
 _MAX = sys.float_info.max  # finite bounds: the range checks below also reject inf and NaN
 
 
-class BoundCounter:
+class _Recorder:
+    """What the bound recorders share: their metric's name and the slow path.
+
+    The slow path converts or rejects an unusual value through `_vocabulary.number`, within the
+    bounds the class declares (the same bounds its fast path checks inline), then hands the
+    checked value to `apply`.
+    """
+
+    __slots__ = ("_metric",)
+    _minimum: ClassVar[float | None] = 0
+    _maximum: ClassVar[float | None] = None
+    _below: ClassVar[_vocabulary.Reason] = "negative"
+
+    def __init__(self, metric: str) -> None:
+        self._metric = metric
+
+    def _slow(self, apply: Callable[[float], None], value: object) -> None:
+        try:
+            checked = _vocabulary.number(self._metric, value, minimum=self._minimum,
+                                         maximum=self._maximum, below=self._below)
+            if checked is not None:
+                apply(checked)
+        except Exception:
+            _vocabulary.internal_error(self._metric)
+
+
+class BoundCounter(_Recorder):
     """A monotonic counter with fixed attributes: ``add(n)`` with n >= 0."""
 
-    __slots__ = ("_metric", "_series")
+    __slots__ = ("_series",)
 
     def __init__(self, metric: str, series: Callable[[], Series]) -> None:
-        self._metric = metric
+        super().__init__(metric)
         self._series = series()
 
     def add(self, amount: float = 1) -> None:
@@ -35,24 +61,17 @@ class BoundCounter:
         if (kind is int or kind is float) and 0 <= amount <= _MAX:
             self._series.add(amount)
         else:
-            self._slow_add(amount)
-
-    def _slow_add(self, amount: object) -> None:
-        try:
-            value = _vocabulary.number(self._metric, amount, minimum=0)
-            if value is not None:
-                self._series.add(value)
-        except Exception:
-            _vocabulary.internal_error(self._metric)
+            self._slow(self._series.add, amount)
 
 
-class BoundUpDownCounter:
+class BoundUpDownCounter(_Recorder):
     """A counter that goes up and down (active sessions, open connections): ``add(±n)``."""
 
-    __slots__ = ("_metric", "_series")
+    __slots__ = ("_series",)
+    _minimum = None
 
     def __init__(self, metric: str, series: Callable[[], Series]) -> None:
-        self._metric = metric
+        super().__init__(metric)
         self._series = series()
 
     def add(self, amount: float) -> None:
@@ -60,28 +79,22 @@ class BoundUpDownCounter:
         if (kind is int or kind is float) and -_MAX <= amount <= _MAX:
             self._series.add(amount)
         else:
-            self._slow_add(amount)
-
-    def _slow_add(self, amount: object) -> None:
-        try:
-            value = _vocabulary.number(self._metric, amount)
-            if value is not None:
-                self._series.add(value)
-        except Exception:
-            _vocabulary.internal_error(self._metric)
+            self._slow(self._series.add, amount)
 
 
-class BoundRatio:
+class BoundRatio(_Recorder):
     """A gauge whose value is a fraction in [0, 1] (coherence, health score): ``set(x)``.
 
     Its series is created on the first valid ``set``: a gauge bound at start-up but not yet set
     must not be exported as 0 (a coherence of 0 would fire the low-coherence alert).
     """
 
-    __slots__ = ("_create", "_metric", "_series")
+    __slots__ = ("_create", "_series")
+    _maximum = 1
+    _below = "out_of_range"
 
     def __init__(self, metric: str, series: Callable[[], Series]) -> None:
-        self._metric = metric
+        super().__init__(metric)
         self._create = series
         self._series: Series | None = None
 
@@ -93,26 +106,16 @@ class BoundRatio:
                 series = self._series = self._create()
             series.set(value)
         else:
-            self._slow_set(value)
-
-    def _slow_set(self, value: object) -> None:
-        try:
-            checked = _vocabulary.number(
-                self._metric, value, minimum=0, maximum=1, below="out_of_range"
-            )
-            if checked is not None:
-                self.set(checked)
-        except Exception:
-            _vocabulary.internal_error(self._metric)
+            self._slow(self.set, value)
 
 
-class BoundDuration:
+class BoundDuration(_Recorder):
     """A histogram of durations in seconds: ``record(seconds)`` with seconds >= 0."""
 
-    __slots__ = ("_metric", "_series")
+    __slots__ = ("_series",)
 
     def __init__(self, metric: str, series: Callable[[], Series]) -> None:
-        self._metric = metric
+        super().__init__(metric)
         self._series = cast(HistogramSeries, series())  # a Histogram's series() makes these
 
     def record(self, seconds: float) -> None:
@@ -120,15 +123,7 @@ class BoundDuration:
         if (kind is float or kind is int) and 0 <= seconds <= _MAX:
             self._series.record(seconds)
         else:
-            self._slow_record(seconds)
-
-    def _slow_record(self, seconds: object) -> None:
-        try:
-            value = _vocabulary.number(self._metric, seconds, minimum=0)
-            if value is not None:
-                self._series.record(value)
-        except Exception:
-            _vocabulary.internal_error(self._metric)
+            self._slow(self._series.record, seconds)
 
 
 B = TypeVar("B")  # one of the Bound* classes above
@@ -212,20 +207,33 @@ class _Rebinding:
         return getattr(self._target, name)
 
 
-P = ParamSpec("P")
+_Block = TypeVar("_Block", bound="SyncOrAsyncBlock")
 
 
-def guarded(metric: str) -> Callable[[Callable[P, None]], Callable[P, None]]:
-    """Wrap a public recording function so that a bug of ours is logged and counted, not raised."""
+class SyncOrAsyncBlock:
+    """Base of the meters' context managers: ``async with`` runs the ``with`` methods, since
+    nothing they do awaits. Subclasses define ``__enter__`` and ``__exit__``."""
 
-    def decorate(function: Callable[P, None]) -> Callable[P, None]:
-        @functools.wraps(function)
-        def guarded_function(*args: P.args, **kwargs: P.kwargs) -> None:
-            try:
-                function(*args, **kwargs)
-            except Exception:
-                _vocabulary.internal_error(metric)
+    __slots__ = ()
 
-        return guarded_function
+    def __enter__(self: _Block) -> _Block:
+        return self
 
-    return decorate
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def __aenter__(self: _Block) -> _Block:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, traceback)

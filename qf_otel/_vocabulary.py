@@ -13,16 +13,17 @@ Users extend the extensible sets through configuration (``allowed_values``), whi
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from numbers import Real
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 from qf_otel._recording import Counter
 
@@ -241,6 +242,28 @@ def internal_error(metric: str) -> None:
             _log.exception("qf-otel: recording %s failed (logged once)", metric)
     except Exception:  # pragma: no cover
         pass
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def guarded(metric: str) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
+    """Wraps a recording function (the meters' public ones, the instrumentation's hooks) so that
+    a bug of ours is counted by `internal_error` and the call returns None instead of raising."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R | None]:
+        @functools.wraps(function)
+        def guarded_function(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            try:
+                return function(*args, **kwargs)
+            except Exception:
+                internal_error(metric)
+                return None
+
+        return guarded_function
+
+    return decorate
 
 
 # --- value checks ---------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from __future__ import annotations
 from types import TracebackType
 
 from qf_otel import _vocabulary as v
-from qf_otel._bound import BoundCounter, BoundUpDownCounter, Family, guarded
+from qf_otel._bound import BoundCounter, BoundUpDownCounter, Family, SyncOrAsyncBlock
 from qf_otel._recording import Counter, UpDownCounter
+from qf_otel._vocabulary import guarded
 
 __all__ = ["Session", "record_transaction", "revenue", "session", "sessions_active", "transactions"]
 
@@ -87,7 +88,7 @@ def sessions_active() -> BoundUpDownCounter:
     return _sessions.keep()
 
 
-class Session:
+class Session(SyncOrAsyncBlock):
     """Counts an open session for as long as the ``with``/``async with`` block runs."""
 
     __slots__ = ()
@@ -103,17 +104,6 @@ class Session:
         traceback: TracebackType | None,
     ) -> None:
         _sessions.bind().add(-1)
-
-    async def __aenter__(self) -> Session:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, traceback)
 
 
 def session() -> Session:

@@ -11,8 +11,9 @@ Works before ``configure()`` and never raises.
 from __future__ import annotations
 
 from qf_otel import _vocabulary as v
-from qf_otel._bound import BoundCounter, BoundRatio, BoundUpDownCounter, Family, guarded
+from qf_otel._bound import BoundCounter, BoundRatio, BoundUpDownCounter, Family
 from qf_otel._recording import Counter, Gauge, UpDownCounter
+from qf_otel._vocabulary import guarded
 
 __all__ = ["connections", "errors", "record_error", "score", "set_score"]
 

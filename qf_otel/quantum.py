@@ -15,8 +15,9 @@ import time
 from types import TracebackType
 
 from qf_otel import _vocabulary as v
-from qf_otel._bound import BoundCounter, BoundDuration, BoundRatio, Family, guarded
+from qf_otel._bound import BoundCounter, BoundDuration, BoundRatio, Family, SyncOrAsyncBlock
 from qf_otel._recording import Counter, Gauge, Histogram
+from qf_otel._vocabulary import guarded
 
 __all__ = ["AlgorithmRun", "algorithm_run", "coherence", "optimization_cycles", "record_cycles",
            "record_run", "set_coherence"]
@@ -91,7 +92,7 @@ def record_run(seconds: float, *, algorithm: str, system: str, success: bool = T
         _durations.bind(algorithm, system, outcome).record(checked)
 
 
-class AlgorithmRun:
+class AlgorithmRun(SyncOrAsyncBlock):
     """Times one algorithm run; usable as ``with`` or ``async with``.
 
     The outcome is failure when the block raises (the exception propagates unchanged) or after
@@ -129,24 +130,11 @@ class AlgorithmRun:
     ) -> None:
         self._finish(failed=self._failed or exc_type is not None)
 
-    async def __aenter__(self) -> AlgorithmRun:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, traceback)
-
+    @guarded(ALGORITHM_DURATION.name)
     def _finish(self, *, failed: bool) -> None:
-        try:
-            elapsed = time.perf_counter() - self._started
-            outcome = "failure" if failed else "success"
-            _durations.bind(self._algorithm, self._system, outcome).record(elapsed)
-        except Exception:
-            v.internal_error(ALGORITHM_DURATION.name)
+        elapsed = time.perf_counter() - self._started
+        outcome = "failure" if failed else "success"
+        _durations.bind(self._algorithm, self._system, outcome).record(elapsed)
 
 
 def algorithm_run(algorithm: str, *, system: str) -> AlgorithmRun:

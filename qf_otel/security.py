@@ -10,8 +10,9 @@ Works before ``configure()`` and never raises.
 from __future__ import annotations
 
 from qf_otel import _vocabulary as v
-from qf_otel._bound import BoundCounter, Family, guarded
+from qf_otel._bound import BoundCounter, Family
 from qf_otel._recording import Counter
+from qf_otel._vocabulary import guarded
 
 __all__ = ["auth_attempts", "events", "record_auth_attempt", "record_event"]
 
