@@ -132,23 +132,42 @@ def _profile_tables(profile: dict[str, Any]) -> list[str]:
         lines.append(f"| {name} | {row['median_us']:.0f} | {row['cost_us']:+.0f} |")
     for mode, title in (("metrics", "metrics only"), ("traces", "metrics + traces")):
         for route, found in profile[mode].items():
-            share = found["qf_us"] / found["total_us"] * 100 if found["total_us"] else 0.0
-            lines += ["", f"cProfile, {title}, {ROUTE_TITLES[route]}: {found['total_us']:.0f} µs "
-                      f"per request under the profiler, of which {found['qf_us']:.0f} µs "
-                      f"({share:.0f} %) is self time in qf-otel code and the built-ins it calls "
-                      "directly.", "",
-                      "| function | calls/request | self µs | cumulative µs |",
+            lines += ["", f"cProfile, {title}, {ROUTE_TITLES[route]}: "
+                      f"{found['qf_share'] * 100:.0f} % of the profiled request is self time in "
+                      "qf-otel code and the built-ins it calls directly, about "
+                      f"{found['qf_us']:.0f} µs of the {found['unprofiled_us']:.0f} µs the "
+                      "request costs unprofiled.", "",
+                      "| function | calls/request | share | ≈ µs unprofiled |",
                       "|---|---:|---:|---:|"]
             for row in found["functions"][:10]:
-                lines.append(f"| `{row['function']}` | {row['calls']:.1f} | {row['self_us']:.1f} "
-                             f"| {row['cumulative_us']:.1f} |")
+                lines.append(f"| `{row['function']}` | {row['calls']:.1f} | "
+                             f"{row['share'] * 100:.1f} % | {row['estimate_us']:.1f} |")
             for row in found["builtins"][:4]:
                 lines.append(f"| `{row['function']}` (called from qf-otel) | {row['calls']:.1f} | "
-                             f"{row['self_us']:.1f} | |")
-    lines += ["", "Primitives the hot path repeats (ns per call, best of 5 × 100 000):", "",
+                             f"{row['share'] * 100:.1f} % | {row['estimate_us']:.1f} |")
+    lines += ["", "Primitives the hot path repeats (CPU ns per call, best of 5 × 20 000):", "",
               "| primitive | ns |", "|---|---:|"]
     for label, ns in profile["micro_ns"].items():
         lines.append(f"| {label} | {ns:.0f} |")
+    lines += ["", "A/B timings of what the proposals below would remove (CPU µs per call, best of "
+              "9 interleaved rounds):", "", "| operation | variant | µs |", "|---|---|---:|"]
+    for operation, cases in profile.get("evidence", {}).items():
+        for label, value in cases.items():
+            lines.append(f"| {operation} | {label} | {value:.2f} |")
+    return lines
+
+
+def _render_steps(results: dict[str, Any]) -> list[str]:
+    lines = ["The families step (data → label blocks) today and with the two prototypes of "
+             "benchmarks/render_prototypes.py, on the same collected data (CPU ms, median):", "",
+             "| series | today | scoped labels rendered once | label blocks cached |",
+             "|---:|---:|---:|---:|"]
+    for row in results["render"]:
+        if "families_ms" not in row:
+            continue
+        lines.append(f"| {row['series']:,} | {statistics.median(row['families_ms']):.1f} | "
+                     f"{statistics.median(row['scoped_once_ms']):.1f} | "
+                     f"{statistics.median(row['cached_ms']):.1f} |")
     return lines
 
 
@@ -194,11 +213,12 @@ def markdown(results: dict[str, Any]) -> str:
         "| way of recording | µs/record |", "|---|---:|",
         *[f"| {label} | {value:.3f} |" for label, value in results["record"]], "",
         "## `/metrics` render time", "",
-        "qf-otel: one fast-core counter with N attribute sets (3 attributes), rendered by the pull "
-        "exporter's scrape path (`PrometheusPullExport.render_shared()`: SDK collect, fast-core "
-        "snapshot, families, text; every series also carries the resource and scope labels). "
+        "CPU time of one render. qf-otel: one fast-core counter with N attribute sets "
+        "(3 attributes), rendered by the pull exporter's scrape path "
+        "(`PrometheusPullExport.render_shared()`: SDK collect, fast-core snapshot, families, "
+        "text; every series also carries the resource and scope labels). "
         "prometheus_client: a counter with the same labels and series, `generate_latest()`.", "",
-        *_render_table(results), "",
+        *_render_table(results), "", *_render_steps(results), "",
         "## Memory under a cardinality flood", "",
         "qf-otel metrics only, driven in-process; the `/customers/{id}` route records a user's own "
         "fast-core counter with `customer.id` (bounded by `cardinality_limit`, then the overflow "

@@ -82,13 +82,19 @@ def main(argv: list[str] | None = None) -> None:
                         f"full plan, {QUICK_DOC} otherwise)")
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--no-load", action="store_true", help="skip the uvicorn + wrk part")
+    parser.add_argument("--from-json", help="re-render the report from raw results saved by "
+                        "--json, measuring nothing")
     args = parser.parse_args(argv)
-    plan = PLANS[args.plan]
-    results = run(plan, with_load=not args.no_load)
-    output = args.output or (DOC if plan.name == "full" else QUICK_DOC)
+    if args.from_json:
+        with open(args.from_json) as saved:
+            results = json.load(saved)
+    else:
+        results = run(PLANS[args.plan], with_load=not args.no_load)
+    plan_name = results["plan"]["name"]
+    output = args.output or (DOC if plan_name == "full" else QUICK_DOC)
     with open(output, "w") as out:
         out.write(report.markdown(results))
-    if args.json:
+    if args.json and not args.from_json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=1)
     print(report.summary(results))

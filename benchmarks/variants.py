@@ -40,6 +40,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("qf-traces", "qf-otel, metrics + traces (100 %)", "HTTP + DB + cache, spans"),
 )
 NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
+QF_LAYERS = frozenset({"asgi", "sqlalchemy", "cache"})  # what the qf-otel variants must have on
 BY_NAME = {v.name: v for v in VARIANTS}
 
 
@@ -117,6 +118,9 @@ def prepare(name: str, directory: str | None = None) -> FastAPI:
             service_name="bench", prometheus_port=0, traces_enabled=traces,
             traces_sampling_ratio=1.0, otlp_endpoint="http://127.0.0.1:9", otlp_timeout=0.2,
         )
+        missing = QF_LAYERS - set(telemetry.instrumented)
+        if missing:  # measuring an uninstrumented app would flatter qf-otel: refuse
+            raise RuntimeError(f"qf-otel did not install {sorted(missing)}; see the log above")
         if traces:
             _drop_qf_spans(telemetry)
         return build_app(engine, instrument_mapping(cache, name="prices"))
