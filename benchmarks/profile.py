@@ -173,9 +173,11 @@ def micro() -> dict[str, float]:
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(DroppingSpanExporter()))
     tracer = provider.get_tracer("bench")
-    attributes: dict[str, str | int] = {"http.request.method": "GET", "url.scheme": "http", "url.path": "/orders/7",
-                  "network.protocol.version": "1.1", "client.address": "127.0.0.1",
-                  "server.address": "127.0.0.1", "server.port": 8000}
+    attributes: dict[str, str | int] = {
+        "http.request.method": "GET", "url.scheme": "http", "url.path": "/orders/7",
+        "network.protocol.version": "1.1", "client.address": "127.0.0.1",
+        "server.address": "127.0.0.1", "server.port": 8000,
+    }
 
     def span() -> None:
         tracer.start_span("GET", kind=trace.SpanKind.SERVER, attributes=attributes).end()
