@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from importlib import metadata
 
 PACKAGES = (
@@ -41,8 +42,23 @@ def versions() -> dict[str, str]:
     return found
 
 
+def revision() -> str:
+    """The commit measured, and whether the measured code had uncommitted changes."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                              capture_output=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qf_otel",
+                                "instrumentation"], cwd=root, text=True, capture_output=True,
+                               check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head} (with uncommitted changes in qf_otel/ or instrumentation/)" if dirty else head
+
+
 def describe() -> dict[str, str]:
     return {
+        "revision": revision(),
         "cpu": cpu_model(),
         "cores": str(os.cpu_count() or 1),
         "system": f"{platform.system()} {platform.release()}",

@@ -40,32 +40,51 @@ from benchmarks.variants import DroppingSpanExporter
 from benchmarks.workers import ROOT
 from qf_otel._settings import Settings
 
-LAYERS: tuple[tuple[str, frozenset[str] | None], ...] = (
-    ("bare", None),
-    ("HTTP", frozenset({"asgi"})),
-    ("HTTP + DB", frozenset({"asgi", "sqlalchemy"})),
-    ("HTTP + DB + cache", frozenset({"asgi", "sqlalchemy", "cache"})),
+ALL = frozenset({"asgi", "sqlalchemy", "cache"})
+# (label, instrumentations installed, traces on)
+LAYERS: tuple[tuple[str, frozenset[str] | None, bool], ...] = (
+    ("bare", None, False),
+    ("HTTP", frozenset({"asgi"}), False),
+    ("HTTP + DB", frozenset({"asgi", "sqlalchemy"}), False),
+    ("HTTP + DB + cache", ALL, False),
+    ("HTTP spans", frozenset({"asgi"}), True),
+    ("HTTP + DB spans", frozenset({"asgi", "sqlalchemy"}), True),
+    ("HTTP + DB + cache, spans", ALL, True),
 )
 OURS = (os.path.join(ROOT, "qf_otel") + os.sep,
         os.path.join(ROOT, "instrumentation", "qf_otel_instrumentation") + os.sep)
 
 
-def _use(enabled: frozenset[str] | None, traces: bool = False) -> None:
+def _use(enabled: frozenset[str] | None, traces: bool = False,
+         tracer_provider: TracerProvider | None = None) -> None:
+    """Install exactly `enabled` (None: nothing). Spans go to `tracer_provider` when given: not
+    the global one, which would also switch on FastAPI's native tracing in the bare rows."""
+    from qf_otel_instrumentation import _config
+
     qf_otel_instrumentation.uninstall()
     if enabled is not None:
         installed = qf_otel_instrumentation.install(Settings(instrumentations=enabled,
                                                              traces_enabled=traces))
         if set(installed) != enabled:
             raise RuntimeError(f"asked for {sorted(enabled)}, installed {installed}")
+        if tracer_provider is not None:
+            _config.CONFIG.tracer_provider = tracer_provider
+
+
+def _dropping_provider() -> TracerProvider:
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(DroppingSpanExporter()))
+    return provider
 
 
 async def layers(plain: Any, wrapped: Any, rounds: int, requests: int) -> dict[str, Any]:
     send = Statuses()
-    samples: dict[str, list[float]] = {name: [] for name, _ in LAYERS}
+    provider = _dropping_provider()
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in LAYERS}
     for index in range(rounds + 1):
         order = LAYERS[index % len(LAYERS):] + LAYERS[:index % len(LAYERS)]
-        for name, enabled in order:
-            _use(enabled)
+        for name, enabled, traces in order:
+            _use(enabled, traces, provider if traces else None)
             app = wrapped if enabled and "cache" in enabled else plain
             value = (await block(app, ORDER_PATH, requests, send))[0]  # CPU µs
             if index:  # round 0 warms every configuration
@@ -170,8 +189,7 @@ def micro() -> dict[str, float]:
         "excluded-URL regex search": lambda: excluded("/orders/7"),
         "describe(statement), memoised": lambda: describe(statement),
     }
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(DroppingSpanExporter()))
+    provider = _dropping_provider()
     tracer = provider.get_tracer("bench")
     attributes: dict[str, str | int] = {
         "http.request.method": "GET", "url.scheme": "http", "url.path": "/orders/7",
@@ -293,12 +311,10 @@ def main() -> None:
     wrapped = build_app(engine, instrument_mapping(price_cache(), name="prices"))
     result: dict[str, Any] = {}
     result["layers"] = asyncio.run(layers(plain, wrapped, args.rounds, args.requests))
-    _use(LAYERS[-1][1])
+    _use(ALL)
     result["metrics"] = profiled(wrapped, args.profiled)
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(DroppingSpanExporter()))
-    trace.set_tracer_provider(provider)
-    _use(LAYERS[-1][1], traces=True)
+    trace.set_tracer_provider(_dropping_provider())
+    _use(ALL, traces=True)
     result["traces"] = profiled(wrapped, args.profiled)
     _use(None)
     result["micro_ns"] = micro()

@@ -126,7 +126,8 @@ def _flood_table(results: dict[str, Any]) -> list[str]:
 
 def _profile_tables(profile: dict[str, Any]) -> list[str]:
     lines = ["Layer by layer (order route, CPU µs per request, no profiler; cost = median of the "
-             "paired differences to bare in the same round):", "",
+             "paired differences to bare in the same round; span rows export through a batch "
+             "processor into a dropping exporter):", "",
              "| installed | µs/request | cost over bare |", "|---|---:|---:|"]
     for name, row in profile["layers"].items():
         lines.append(f"| {name} | {row['median_us']:.0f} | {row['cost_us']:+.0f} |")
@@ -182,7 +183,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"Measured {results['date']} on {m['cpu']}, {m['cores']} cores, {m['system']} "
         f"(load average {m['load']} at the start, {m.get('load_after', 'n/a')} at the end: "
         "a shared machine, see *Method*). Plan `" + plan["name"] + "`, "
-        f"{results['seconds']:.0f} s.", "",
+        f"{results['seconds']:.0f} s. Revision {m.get('revision', 'unknown')}.", "",
         f"Versions: {versions}.", "",
         "Reproduce: `make bench` (about 10 minutes; writes this file), or `make bench QUICK=1` "
         "(about a minute, a smoke run written to /tmp). Individual parts: "
