@@ -3,7 +3,7 @@ in-process wrappers so both report the same series shape."""
 
 from __future__ import annotations
 
-from qf_otel_instrumentation._failsafe import guarded
+from qf_otel._vocabulary import guarded
 from qf_otel_instrumentation._instruments import CACHE_DURATION, CACHE_ERRORS, CACHE_REQUESTS
 from qf_otel_instrumentation._semconv import error_type
 
@@ -17,8 +17,13 @@ def record(name: str, operation: str, result: str | None, elapsed: float) -> Non
     CACHE_DURATION.series(name, operation).record(elapsed)
 
 
-@guarded("qf.cache.errors")
-def record_error(name: str, operation: str, error: BaseException, elapsed: float) -> None:
+def count_error(name: str, operation: str, error: BaseException) -> None:
+    """An operation that raised: one error, and one request without a result."""
     CACHE_ERRORS.series(name, operation, error_type(error)).add(1)
     CACHE_REQUESTS.series(name, operation, None).add(1)
+
+
+@guarded("qf.cache.errors")
+def record_error(name: str, operation: str, error: BaseException, elapsed: float) -> None:
+    count_error(name, operation, error)
     CACHE_DURATION.series(name, operation).record(elapsed)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qf_otel_instrumentation import _config
-from qf_otel_instrumentation._patching import Patch, patch
+from qf_otel_instrumentation._patching import Patches
 from qf_otel_instrumentation._server import (
     EXCHANGE_KEY,
     MOUNT_SUFFIX,
@@ -31,7 +31,7 @@ from qf_otel_instrumentation._server import (
 )
 
 _log = logging.getLogger("qf_otel.instrumentation")
-_patches: list[Patch] = []
+_patches = Patches()
 
 
 def _observed_call(original: Any) -> Callable[..., Any]:
@@ -88,12 +88,9 @@ def install() -> bool:
         else:
             _log.debug("FastAPI without _route_selected: routes come from scope['route']")
     for owner, name, make in targets:
-        done = patch(owner, name, make)
-        if done is not None:
-            _patches.append(done)
+        _patches.apply(owner, name, make)
     return True
 
 
 def uninstall() -> None:
-    while _patches:
-        _patches.pop().undo()
+    _patches.undo()

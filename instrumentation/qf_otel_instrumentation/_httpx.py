@@ -7,61 +7,25 @@ that do not derive from `HTTPTransport` / `AsyncHTTPTransport` are not observed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from time import perf_counter
 from typing import Any
 
-from qf_otel_instrumentation import _config, _http_client
-from qf_otel_instrumentation._patching import Patch, patch
+from qf_otel._vocabulary import guarded
+from qf_otel_instrumentation import _http_client
+from qf_otel_instrumentation._http_client import ClientCall, finish
+from qf_otel_instrumentation._patching import Patches
+from qf_otel_instrumentation._timed import timed, timed_async
 
 
-def _target(request: Any) -> tuple[str, str, str | None, int | None]:
+@guarded(_http_client.METRIC)
+def _prepare(transport: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ClientCall:
+    request = args[0] if args else kwargs["request"]
     url = request.url
     scheme = url.scheme
-    return request.method, scheme, url.host or None, _http_client.port_of(scheme, url.port)
+    return _http_client.start(request.method, scheme, url.host or None,
+                              _http_client.port_of(scheme, url.port), url, request.headers)
 
 
-def _sync(original: Callable[..., Any]) -> Callable[..., Any]:
-    def handle_request(self: Any, request: Any) -> Any:
-        if not _config.CONFIG.enabled:
-            return original(self, request)
-        method, scheme, host, port = _target(request)
-        span = _http_client.start_span(method, str(request.url), host, port, request.headers)
-        start = perf_counter()
-        try:
-            response = original(self, request)
-        except BaseException as exc:
-            _http_client.record(method, scheme, host, port, None, exc, perf_counter() - start,
-                                span)
-            raise
-        _http_client.record(method, scheme, host, port, response.status_code, None,
-                            perf_counter() - start, span)
-        return response
-
-    return handle_request
-
-
-def _async(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def handle_async_request(self: Any, request: Any) -> Any:
-        if not _config.CONFIG.enabled:
-            return await original(self, request)
-        method, scheme, host, port = _target(request)
-        span = _http_client.start_span(method, str(request.url), host, port, request.headers)
-        start = perf_counter()
-        try:
-            response = await original(self, request)
-        except BaseException as exc:
-            _http_client.record(method, scheme, host, port, None, exc, perf_counter() - start,
-                                span)
-            raise
-        _http_client.record(method, scheme, host, port, response.status_code, None,
-                            perf_counter() - start, span)
-        return response
-
-    return handle_async_request
-
-
-_patches: list[Patch] = []
+_patches = Patches()
 
 
 def install() -> bool:
@@ -69,16 +33,10 @@ def install() -> bool:
         import httpx
     except ImportError:
         return False
-    for owner, attribute, make in (
-        (httpx.HTTPTransport, "handle_request", _sync),
-        (httpx.AsyncHTTPTransport, "handle_async_request", _async),
-    ):
-        done = patch(owner, attribute, make)
-        if done is not None:
-            _patches.append(done)
+    _patches.apply(httpx.HTTPTransport, "handle_request", timed(_prepare, finish))
+    _patches.apply(httpx.AsyncHTTPTransport, "handle_async_request", timed_async(_prepare, finish))
     return True
 
 
 def uninstall() -> None:
-    while _patches:
-        _patches.pop().undo()
+    _patches.undo()

@@ -9,22 +9,25 @@ The cache name is the connection's `client_name` when set (a value from code), e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from time import perf_counter
 from typing import Any
 
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
+from qf_otel._vocabulary import guarded
 from qf_otel_instrumentation import _config, _redis_commands
-from qf_otel_instrumentation._cache_recording import record, record_error
-from qf_otel_instrumentation._failsafe import guarded
+from qf_otel_instrumentation._cache_recording import count_error, record_error
 from qf_otel_instrumentation._instruments import CACHE_DURATION, CACHE_ERRORS, CACHE_REQUESTS
-from qf_otel_instrumentation._patching import Patch, patch
+from qf_otel_instrumentation._patching import Patches
 from qf_otel_instrumentation._semconv import error_type
+from qf_otel_instrumentation._timed import timed, timed_async
 
 TRACER_NAME = "qf_otel.instrumentation.redis"
 DEFAULT_NAME = "redis"
 PIPELINE = "pipeline"
+
+# (cache name, operation, span or None) and (cache name, one operation per command, span or None)
+CommandCall = tuple[str, str, "Span | None"]
+PipelineCall = tuple[str, list[str], "Span | None"]
 
 
 def _cache_name(client: Any) -> str:
@@ -35,21 +38,8 @@ def _cache_name(client: Any) -> str:
     return name if isinstance(name, str) and name else DEFAULT_NAME
 
 
-@guarded("qf.cache.requests")
-def _prepare(client: Any, command: Any) -> tuple[str, str, Span | None]:
-    op = _redis_commands.operation(command)
-    return _cache_name(client), op, _span(client, op)
-
-
-@guarded("qf.cache.requests")
-def _prepare_pipeline(pipeline: Any) -> tuple[str, list[str], Span | None]:
-    return _cache_name(pipeline), _ops(pipeline), _span(pipeline, PIPELINE)
-
-
-def _span(client: Any, op: str) -> Span | None:
-    config = _config.CONFIG
-    if not config.traces:
-        return None
+def _span(client: Any, op: str) -> Span:
+    """A CLIENT span for `op` (called only when traces are on)."""
     attributes: dict[str, Any] = {"db.system.name": "redis", "db.operation.name": op.upper()}
     kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {})
     if kwargs.get("host"):
@@ -58,83 +48,73 @@ def _span(client: Any, op: str) -> Span | None:
             attributes["server.port"] = kwargs["port"]
     if kwargs.get("db") is not None:
         attributes["db.namespace"] = str(kwargs["db"])
-    return config.tracer(TRACER_NAME).start_span(op.upper(), kind=SpanKind.CLIENT,
-                                                 attributes=attributes)
+    return _config.CONFIG.tracer(TRACER_NAME).start_span(op.upper(), kind=SpanKind.CLIENT,
+                                                         attributes=attributes)
 
 
-@guarded("qf.cache.requests")
-def _end(span: Span | None, error: BaseException | None) -> None:
-    if span is None:
-        return
+def _end_span(span: Span, error: BaseException | None) -> None:
     if error is not None:
         span.set_attribute("error.type", error_type(error))
         span.set_status(StatusCode.ERROR)
     span.end()
 
 
-@guarded("qf.cache.requests")
-def _done(name: str, op: str, result: Any, elapsed: float) -> None:
-    values = _redis_commands.results(op, result)
-    if len(values) == 1:
-        record(name, op, values[0], elapsed)
-        return
-    for value in values:
+def _count_results(name: str, op: str, result: Any) -> None:
+    for value in _redis_commands.results(op, result):
         CACHE_REQUESTS.series(name, op, value).add(1)
-    CACHE_DURATION.series(name, op).record(elapsed)
-
-
-def _sync_command(original: Callable[..., Any]) -> Callable[..., Any]:
-    def execute_command(self: Any, *args: Any, **options: Any) -> Any:
-        prepared = _prepare(self, args[0]) if args and _config.CONFIG.enabled else None
-        if prepared is None:
-            return original(self, *args, **options)
-        name, op, span = prepared
-        start = perf_counter()
-        try:
-            result = original(self, *args, **options)
-        except BaseException as exc:
-            record_error(name, op, exc, perf_counter() - start)
-            _end(span, exc)
-            raise
-        _done(name, op, result, perf_counter() - start)
-        _end(span, None)
-        return result
-
-    return execute_command
-
-
-def _async_command(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def execute_command(self: Any, *args: Any, **options: Any) -> Any:
-        prepared = _prepare(self, args[0]) if args and _config.CONFIG.enabled else None
-        if prepared is None:
-            return await original(self, *args, **options)
-        name, op, span = prepared
-        start = perf_counter()
-        try:
-            result = await original(self, *args, **options)
-        except BaseException as exc:
-            record_error(name, op, exc, perf_counter() - start)
-            _end(span, exc)
-            raise
-        _done(name, op, result, perf_counter() - start)
-        _end(span, None)
-        return result
-
-    return execute_command
 
 
 @guarded("qf.cache.requests")
-def _pipeline_results(name: str, ops: list[str], results: Any, elapsed: float) -> None:
-    CACHE_DURATION.series(name, PIPELINE).record(elapsed)
-    if not isinstance(results, list):
-        return
-    for op, result in zip(ops, results, strict=False):
-        if isinstance(result, BaseException):
-            CACHE_ERRORS.series(name, op, error_type(result)).add(1)
-            CACHE_REQUESTS.series(name, op, None).add(1)
-            continue
-        for value in _redis_commands.results(op, result):
-            CACHE_REQUESTS.series(name, op, value).add(1)
+def _prepare_command(client: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> CommandCall | None:
+    if not args:
+        return None  # nothing to name the operation by: not observed
+    op = _redis_commands.operation(args[0])
+    return _cache_name(client), op, _span(client, op) if _config.CONFIG.traces else None
+
+
+@guarded("qf.cache.requests")
+def _command_finished(call: CommandCall, result: Any, error: BaseException | None,
+                      elapsed: float) -> None:
+    name, op, span = call
+    try:
+        if error is None:
+            _count_results(name, op, result)
+            CACHE_DURATION.series(name, op).record(elapsed)
+        else:
+            record_error(name, op, error, elapsed)
+    finally:
+        if span is not None:
+            _end_span(span, error)
+
+
+@guarded("qf.cache.requests")
+def _prepare_pipeline(pipeline: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> PipelineCall:
+    stack = pipeline.command_stack
+    ops = [_redis_commands.operation(command[0]) for command, _ in stack if command]
+    span = _span(pipeline, PIPELINE) if _config.CONFIG.traces else None
+    return _cache_name(pipeline), ops, span
+
+
+@guarded("qf.cache.requests")
+def _pipeline_finished(call: PipelineCall, results: Any, error: BaseException | None,
+                       elapsed: float) -> None:
+    name, ops, span = call
+    try:
+        if error is not None:
+            _pipeline_failed(name, ops, error, elapsed)
+            return
+        CACHE_DURATION.series(name, PIPELINE).record(elapsed)
+        if isinstance(results, list):
+            for op, result in zip(ops, results, strict=False):
+                if isinstance(result, BaseException):
+                    count_error(name, op, result)
+                else:
+                    _count_results(name, op, result)
+    finally:
+        if span is not None:
+            _end_span(span, error)
 
 
 @guarded("qf.cache.errors")
@@ -145,51 +125,7 @@ def _pipeline_failed(name: str, ops: list[str], error: BaseException, elapsed: f
         CACHE_REQUESTS.series(name, op, None).add(1)
 
 
-def _ops(pipeline: Any) -> list[str]:
-    return [_redis_commands.operation(args[0]) for args, _ in pipeline.command_stack if args]
-
-
-def _sync_pipeline(original: Callable[..., Any]) -> Callable[..., Any]:
-    def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-        prepared = _prepare_pipeline(self) if _config.CONFIG.enabled else None
-        if prepared is None:
-            return original(self, *args, **kwargs)
-        name, ops, span = prepared
-        start = perf_counter()
-        try:
-            results = original(self, *args, **kwargs)
-        except BaseException as exc:
-            _pipeline_failed(name, ops, exc, perf_counter() - start)
-            _end(span, exc)
-            raise
-        _pipeline_results(name, ops, results, perf_counter() - start)
-        _end(span, None)
-        return results
-
-    return execute
-
-
-def _async_pipeline(original: Callable[..., Any]) -> Callable[..., Any]:
-    async def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
-        prepared = _prepare_pipeline(self) if _config.CONFIG.enabled else None
-        if prepared is None:
-            return await original(self, *args, **kwargs)
-        name, ops, span = prepared
-        start = perf_counter()
-        try:
-            results = await original(self, *args, **kwargs)
-        except BaseException as exc:
-            _pipeline_failed(name, ops, exc, perf_counter() - start)
-            _end(span, exc)
-            raise
-        _pipeline_results(name, ops, results, perf_counter() - start)
-        _end(span, None)
-        return results
-
-    return execute
-
-
-_patches: list[Patch] = []
+_patches = Patches()
 
 
 def install() -> bool:
@@ -200,18 +136,15 @@ def install() -> bool:
         import redis.client
     except ImportError:
         return False
-    for owner, attribute, make in (
-        (redis.client.Redis, "execute_command", _sync_command),
-        (redis.client.Pipeline, "execute", _sync_pipeline),
-        (redis.asyncio.client.Redis, "execute_command", _async_command),
-        (redis.asyncio.client.Pipeline, "execute", _async_pipeline),
-    ):
-        done = patch(owner, attribute, make)
-        if done is not None:
-            _patches.append(done)
+    _patches.apply(redis.client.Redis, "execute_command",
+                   timed(_prepare_command, _command_finished))
+    _patches.apply(redis.client.Pipeline, "execute", timed(_prepare_pipeline, _pipeline_finished))
+    _patches.apply(redis.asyncio.client.Redis, "execute_command",
+                   timed_async(_prepare_command, _command_finished))
+    _patches.apply(redis.asyncio.client.Pipeline, "execute",
+                   timed_async(_prepare_pipeline, _pipeline_finished))
     return True
 
 
 def uninstall() -> None:
-    while _patches:
-        _patches.pop().undo()
+    _patches.undo()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from qf_otel_instrumentation._bounded import count_fold, on_reset
@@ -40,7 +40,10 @@ _SINGLE: dict[str, Callable[[Any], bool]] = {
     "sismember": lambda r: bool(r),
 }
 MULTI_KEY_READS = frozenset({"mget", "hmget"})
-READS = frozenset(_SINGLE) | MULTI_KEY_READS
+# The single-key answers, made once (this runs on every command).
+_HIT: tuple[str | None] = (HIT,)
+_MISS: tuple[str | None] = (MISS,)
+_NO_RESULT: tuple[str | None] = (None,)
 
 _names: dict[Any, str] = {}
 on_reset(_names.clear)
@@ -59,11 +62,11 @@ def operation(command: Any) -> str:
     return found
 
 
-def results(op: str, result: Any) -> list[str | None]:
+def results(op: str, result: Any) -> Sequence[str | None]:
     """The `qf.cache.result` values one command's result stands for (one per key for MGET)."""
     if op in MULTI_KEY_READS and isinstance(result, list | tuple):
-        return [HIT if item is not None else MISS for item in result] or [None]
+        return [HIT if item is not None else MISS for item in result] or _NO_RESULT
     test = _SINGLE.get(op)
     if test is None:
-        return [None]
-    return [HIT if test(result) else MISS]
+        return _NO_RESULT
+    return _HIT if test(result) else _MISS

@@ -3,47 +3,31 @@ for `requests.get()` and every `Session`, including sessions created before `ins
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
 
-from qf_otel_instrumentation import _config, _http_client
-from qf_otel_instrumentation._patching import Patch, patch
+from qf_otel._vocabulary import guarded
+from qf_otel_instrumentation import _http_client
+from qf_otel_instrumentation._http_client import ClientCall, finish
+from qf_otel_instrumentation._patching import Patches
+from qf_otel_instrumentation._timed import timed
 
 
-def _target(url: str) -> tuple[str, str | None, int | None]:
+@guarded(_http_client.METRIC)
+def _prepare(adapter: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ClientCall:
+    request = args[0] if args else kwargs["request"]
+    url = request.url or ""
     try:
         parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "http", None, None
-    scheme = parts.scheme or "http"
-    return scheme, parts.hostname, _http_client.port_of(scheme, port)
+        scheme, host, port = parts.scheme or "http", parts.hostname, parts.port
+    except ValueError:  # a malformed URL (bad port): requests will say so, we record what we know
+        scheme, host, port = "http", None, None
+    else:
+        port = _http_client.port_of(scheme, port)
+    return _http_client.start(request.method or "GET", scheme, host, port, url, request.headers)
 
 
-def _send(original: Callable[..., Any]) -> Callable[..., Any]:
-    def send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _config.CONFIG.enabled:
-            return original(self, request, *args, **kwargs)
-        method, url = request.method or "GET", request.url or ""
-        scheme, host, port = _target(url)
-        span = _http_client.start_span(method, url, host, port, request.headers)
-        start = perf_counter()
-        try:
-            response = original(self, request, *args, **kwargs)
-        except BaseException as exc:
-            _http_client.record(method, scheme, host, port, None, exc, perf_counter() - start,
-                                span)
-            raise
-        _http_client.record(method, scheme, host, port, response.status_code, None,
-                            perf_counter() - start, span)
-        return response
-
-    return send
-
-
-_patches: list[Patch] = []
+_patches = Patches()
 
 
 def install() -> bool:
@@ -51,12 +35,9 @@ def install() -> bool:
         from requests.adapters import HTTPAdapter
     except ImportError:
         return False
-    done = patch(HTTPAdapter, "send", _send)
-    if done is not None:
-        _patches.append(done)
+    _patches.apply(HTTPAdapter, "send", timed(_prepare, finish))
     return True
 
 
 def uninstall() -> None:
-    while _patches:
-        _patches.pop().undo()
+    _patches.undo()

@@ -18,8 +18,8 @@ from typing import Any
 from opentelemetry import context
 from opentelemetry.trace import Span
 
+from qf_otel._vocabulary import guarded, internal_error
 from qf_otel_instrumentation import _config, _server_spans
-from qf_otel_instrumentation._failsafe import guarded, internal_error
 from qf_otel_instrumentation._instruments import OLD_SERVER_DURATION, SERVER_ACTIVE, SERVER_DURATION
 from qf_otel_instrumentation._semconv import (
     KNOWN_METHODS,

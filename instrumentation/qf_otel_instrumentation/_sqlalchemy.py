@@ -21,8 +21,8 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind, StatusCode
 
+from qf_otel._vocabulary import guarded
 from qf_otel_instrumentation import _config
-from qf_otel_instrumentation._failsafe import guarded
 from qf_otel_instrumentation._instruments import (
     DB_CONNECTION_TIMEOUTS,
     DB_CONNECTIONS,
@@ -30,7 +30,7 @@ from qf_otel_instrumentation._instruments import (
     DB_DURATION,
     OLD_DB_CONNECTIONS,
 )
-from qf_otel_instrumentation._patching import Patch, patch
+from qf_otel_instrumentation._patching import Patches
 from qf_otel_instrumentation._redaction import sanitize_sql
 from qf_otel_instrumentation._semconv import error_type
 from qf_otel_instrumentation._sql_statements import describe
@@ -261,7 +261,7 @@ _LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("handle_error", _handle_error),
     ("engine_connect", _engine_connect),
 )
-_patches: list[Patch] = []
+_patches = Patches()
 
 
 def install() -> bool:
@@ -274,12 +274,9 @@ def install() -> bool:
     for name, listener in _LISTENERS:
         if not event.contains(Engine, name, listener):
             event.listen(Engine, name, listener)
-    for attribute, make in (("_do_get", _counting_do_get),
-                            ("_do_return_conn", _counting_after),
-                            ("dispose", _counting_after)):
-        done = patch(QueuePool, attribute, make)
-        if done is not None:
-            _patches.append(done)
+    _patches.apply(QueuePool, "_do_get", _counting_do_get)
+    _patches.apply(QueuePool, "_do_return_conn", _counting_after)
+    _patches.apply(QueuePool, "dispose", _counting_after)
     return True
 
 
@@ -290,5 +287,4 @@ def uninstall() -> None:
     for name, listener in _LISTENERS:
         if event.contains(Engine, name, listener):
             event.remove(Engine, name, listener)
-    while _patches:
-        _patches.pop().undo()
+    _patches.undo()
