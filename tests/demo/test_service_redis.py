@@ -123,4 +123,5 @@ async def test_without_redis_reads_fall_back_to_the_database_and_errors_are_coun
     assert errors == {(error, name, ("qf_cache_operation", "get")): 1,
                       (error, name, ("qf_cache_operation", "set")): 1}
     health_errors = service.samples("qf_health_errors_total")
-    assert health_errors == {(("error_type", "ConnectionError"), ("qf_component", "cache")): 1}
+    assert health_errors == {
+            (("error_type", "redis.exceptions.ConnectionError"), ("qf_component", "cache")): 1}
