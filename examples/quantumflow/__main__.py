@@ -10,13 +10,12 @@ seconds a summary computed from the service's own exposition. Nothing else needs
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 import httpx
 
 from examples.quantumflow.load import LoadConfig
-from examples.quantumflow.runner import DemoRun, port_or_free
+from examples.quantumflow.runner import DemoRun, port_or_free, run_command
 from examples.quantumflow.summary import Snapshot, summarize
 
 
@@ -94,14 +93,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
-    try:
-        asyncio.run(run(args))
-    except KeyboardInterrupt:
-        print("\nstopped (Ctrl-C)")
-    except (RuntimeError, TimeoutError) as error:
-        print(f"demo failed: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command("demo", lambda: run(args))
 
 
 if __name__ == "__main__":

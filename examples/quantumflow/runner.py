@@ -17,9 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -228,3 +229,17 @@ class DemoRun:
             self.console.status(stats.line())
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
+
+
+def run_command(name: str, demo: Callable[[], Coroutine[Any, Any, None]]) -> int:
+    """Runs one demo command (`demo`, `demo-stack`) to its end, as its `main()` returns it: 0 when
+    it finished or was stopped with Ctrl-C, 1 (with the reason on stderr) when a process it
+    starts failed to come up or died."""
+    try:
+        asyncio.run(demo())
+    except KeyboardInterrupt:
+        print("\nstopped (Ctrl-C)")
+    except (RuntimeError, TimeoutError) as error:
+        print(f"{name} failed: {error}", file=sys.stderr)
+        return 1
+    return 0

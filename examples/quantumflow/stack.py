@@ -12,7 +12,6 @@ few seconds it prints figures queried from Prometheus and the alerts that fire.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import httpx
 
 from examples.quantumflow.infra import Collector, Prometheus, seconds
 from examples.quantumflow.load import LoadConfig
-from examples.quantumflow.runner import DemoRun, port_or_free
+from examples.quantumflow.runner import DemoRun, port_or_free, run_command
 from examples.quantumflow.summary import PROMQL, Summary
 
 
@@ -160,14 +159,7 @@ async def _run_demo(args: argparse.Namespace, work_dir: Path, collector: Collect
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
-    try:
-        asyncio.run(run(args))
-    except KeyboardInterrupt:
-        print("\nstopped (Ctrl-C)")
-    except (RuntimeError, TimeoutError) as error:
-        print(f"demo-stack failed: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command("demo-stack", lambda: run(args))
 
 
 if __name__ == "__main__":
