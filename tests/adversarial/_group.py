@@ -40,7 +40,8 @@ def wait_registered(group: Path, count: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while len(list(group.glob("*.port"))) < count:
         if time.monotonic() > deadline:
-            raise AssertionError(f"{count} peers not registered in {group}: {list(group.iterdir())}")
+            found = list(group.iterdir()) if group.exists() else []
+            raise AssertionError(f"{count} peers not registered in {group}: {found}")
         time.sleep(0.05)
 
 

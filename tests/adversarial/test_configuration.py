@@ -160,8 +160,8 @@ def test_empty_and_whitespace_variables_mean_unset() -> None:
         t = qf_otel.configure(prometheus_port={port})
         s = t.settings
         report([s.service_name, list(s.metrics_exporters), s.otlp_timeout, s.cardinality_limit])
-    """, {"OTEL_SERVICE_NAME": "   ", "OTEL_METRICS_EXPORTER": "", "OTEL_EXPORTER_OTLP_TIMEOUT": " ",
-          "QF_OTEL_CARDINALITY_LIMIT": "\t"})
+    """, {"OTEL_SERVICE_NAME": "   ", "OTEL_METRICS_EXPORTER": "",
+          "OTEL_EXPORTER_OTLP_TIMEOUT": " ", "QF_OTEL_CARDINALITY_LIMIT": "\t"})
     assert run.result() == ["unknown_service", ["prometheus"], 5.0, 2000]
 
 

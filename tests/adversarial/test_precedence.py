@@ -69,7 +69,7 @@ def test_traces_endpoint_variable_is_honoured() -> None:
                    "'none' turns OTLP traces on; an unknown exporter name is not rejected")
 @pytest.mark.parametrize("value", ["jaeger", "zipkin", "otlp,bogus"])
 def test_unknown_traces_exporter_is_a_configuration_error(value: str) -> None:
-    with pytest.raises(ConfigurationError, match="^OTEL_TRACES_EXPORTER="):
+    with pytest.raises(ConfigurationError, match=r"^OTEL_TRACES_EXPORTER="):
         resolve({}, {"OTEL_TRACES_EXPORTER": value})
 
 
