@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,3 +165,34 @@ def test_planted_symlink_in_the_group_directory_is_not_followed(
     gate.write_text("")
     peer.wait_for_line("worker-ready", timeout=20)
     assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.xfail(strict=True, reason="_prometheus_pull.render_shared catches only OSError/"
+                   "ValueError around a peer: a peer answering JSON of another shape (another "
+                   "qf-otel version, or a reused port) raises TypeError/KeyError and the whole "
+                   "group's scrape answers 500")
+def test_peer_answering_unexpected_json_costs_only_itself(
+        group: Path, workers: list[ChildProcess]) -> None:
+    impostor = ChildProcess.python(textwrap.dedent("""
+        import http.server, os
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b'{"status": "ok", "families": []}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *args):
+                pass
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        print("impostor", os.getpid(), server.server_address[1], flush=True)
+        server.serve_forever()
+    """))
+    workers.append(impostor)
+    _, pid, impostor_port = impostor.wait_for_line("impostor")[-1].split()
+    group.mkdir()
+    (group / f"{pid}.port").write_text(impostor_port)   # a live process on a registered port
+    port = free_port()
+    _start_group(port, group, [1, 10], workers)
+    found = hits_by_instance(get_text(f"http://127.0.0.1:{port}/metrics", timeout=5))
+    assert sorted(found.values()) == [1, 10], found
