@@ -266,6 +266,14 @@ def guarded(metric: str) -> Callable[[Callable[P, R]], Callable[P, R | None]]:
     return decorate
 
 
+def error_type_name(exc_type: type[BaseException]) -> str:
+    """The conventions' `error.type` of an exception class: its fully qualified name, builtins
+    bare (`TimeoutError`, `redis.exceptions.ConnectionError`); the meters and the
+    instrumentation both name errors this way."""
+    module = exc_type.__module__
+    return exc_type.__qualname__ if module == "builtins" else f"{module}.{exc_type.__qualname__}"
+
+
 # --- value checks ---------------------------------------------------------------------------
 
 def number(

@@ -63,10 +63,7 @@ def _error_name(error: str | BaseException | type[BaseException]) -> object:
     """The semantic conventions' error.type: the fully qualified class name (builtins bare)."""
     if isinstance(error, BaseException):
         error = type(error)
-    if isinstance(error, type):
-        module = error.__module__
-        return error.__qualname__ if module == "builtins" else f"{module}.{error.__qualname__}"
-    return error
+    return v.error_type_name(error) if isinstance(error, type) else error
 
 
 def errors(error: str | BaseException | type[BaseException], *, component: str) -> BoundCounter:

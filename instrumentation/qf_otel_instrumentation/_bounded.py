@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from qf_otel._vocabulary import FOLDED
+from qf_otel._vocabulary import FOLDED, OTHER
 
 # Everything below is process-wide state; `uninstall()` (tests) starts it afresh.
 _resets: list[Callable[[], None]] = []
@@ -50,9 +50,6 @@ class BoundedMemo(Generic[K, V]):
         self._values[key] = value
         return value
 
-    def __len__(self) -> int:
-        return len(self._values)
-
 
 def count_fold(key: str) -> None:
     """A value of attribute `key` was exported as `other`: counted like the meters' folds."""
@@ -60,21 +57,20 @@ def count_fold(key: str) -> None:
 
 
 class FirstComeValues:
-    """Admits the first `limit` distinct values of an attribute, folds the rest to `other`
+    """Admits the first `limit` distinct values of attribute `key`, folds the rest to `other`
     (counted in `qf.otel.attribute.folded`).
 
     For values that come from code rather than from users (table names, exception class names)
     but are not a closed set known in advance.
     """
 
-    __slots__ = ("_admitted", "_limit", "key", "other")
+    __slots__ = ("_admitted", "_key", "_limit")
 
-    def __init__(self, limit: int, key: str, other: str = "other") -> None:
+    def __init__(self, limit: int, key: str) -> None:
         self._limit = limit
+        self._key = key
         self._admitted: set[str] = set()
         on_reset(self._admitted.clear)
-        self.key = key
-        self.other = other
 
     def __call__(self, value: str) -> str:
         if value in self._admitted:
@@ -82,5 +78,5 @@ class FirstComeValues:
         if len(self._admitted) < self._limit:
             self._admitted.add(value)
             return value
-        count_fold(self.key)
-        return self.other
+        count_fold(self._key)
+        return OTHER

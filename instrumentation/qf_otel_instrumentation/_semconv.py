@@ -13,7 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from qf_otel_instrumentation._bounded import FirstComeValues, on_reset
+from qf_otel._vocabulary import error_type_name
+from qf_otel_instrumentation._bounded import BoundedMemo, FirstComeValues
 
 OPT_IN_VARIABLE = "OTEL_SEMCONV_STABILITY_OPT_IN"
 
@@ -45,24 +46,13 @@ def method_attribute(method: str) -> str:
     return method if method in KNOWN_METHODS else OTHER_METHOD
 
 
-def _qualified(exc_type: type[BaseException]) -> str:
-    module = exc_type.__module__
-    return exc_type.__qualname__ if module == "builtins" else f"{module}.{exc_type.__qualname__}"
-
-
 # Exception classes come from code, not from users, but there is no closed list of them: the first
-# 100 distinct names are kept, later ones fold to `other` (and the memo stays small too).
+# 100 distinct names are kept, later ones fold to `other`; each class is named once.
 _ERROR_NAMES = FirstComeValues(100, key="error.type")
-_error_names: dict[type[BaseException], str] = {}
-on_reset(_error_names.clear)
+_error_name_of = BoundedMemo[type[BaseException], str](
+    lambda exc_type: _ERROR_NAMES(error_type_name(exc_type)), limit=1000)
 
 
 def error_type(exc: BaseException) -> str:
     """`error.type` for an exception: its qualified class name, bounded."""
-    cls = type(exc)
-    found = _error_names.get(cls)
-    if found is None:
-        found = _ERROR_NAMES(_qualified(cls))
-        if len(_error_names) < 1000:
-            _error_names[cls] = found
-    return found
+    return _error_name_of(type(exc))

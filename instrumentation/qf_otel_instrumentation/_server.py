@@ -107,9 +107,8 @@ class Exchange:
         self.prefix += path
 
     def template(self) -> str:
-        if self.leaf:
-            return self.route  # type: ignore[return-value]
-        # Starlette's router leaves the matched route in the scope; ours reported none.
+        """The route when no router reported a leaf one (a leaf's template is `self.route`)."""
+        # Starlette's router leaves the matched route in the scope.
         found = self.scope.get("route") if self.scope is not None else None
         if found is not None:
             if not isinstance(found, _Mount):

@@ -22,12 +22,14 @@ OTHER = "other"
 
 _LEADING = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(\w+)", re.DOTALL)
 _IDENT = r"((?:[`\"\[]?[\w$]+[`\"\]]?\.)?[`\"\[]?[\w$]+[`\"\]]?)"
+_FROM = re.compile(r"\bFROM\s+" + _IDENT, re.IGNORECASE)
+_INTO = re.compile(r"\bINTO\s+" + _IDENT, re.IGNORECASE)
 _TABLE_AFTER = {
-    "SELECT": re.compile(r"\bFROM\s+" + _IDENT, re.IGNORECASE),
-    "DELETE": re.compile(r"\bFROM\s+" + _IDENT, re.IGNORECASE),
-    "INSERT": re.compile(r"\bINTO\s+" + _IDENT, re.IGNORECASE),
-    "REPLACE": re.compile(r"\bINTO\s+" + _IDENT, re.IGNORECASE),
-    "MERGE": re.compile(r"\bINTO\s+" + _IDENT, re.IGNORECASE),
+    "SELECT": _FROM,
+    "DELETE": _FROM,
+    "INSERT": _INTO,
+    "REPLACE": _INTO,
+    "MERGE": _INTO,
     "UPDATE": re.compile(r"^\s*UPDATE\s+(?:OR\s+\w+\s+)?" + _IDENT, re.IGNORECASE),
     "CREATE": re.compile(r"\bTABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?" + _IDENT, re.IGNORECASE),
     "DROP": re.compile(r"\bTABLE\s+(?:IF\s+EXISTS\s+)?" + _IDENT, re.IGNORECASE),
