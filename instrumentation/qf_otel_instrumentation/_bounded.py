@@ -1,9 +1,10 @@
-"""A memo dictionary that never grows past a fixed size.
+"""Bounded memory for what the application produces: memos and first-come value sets.
 
-Used to remember the result of a pure function of a string the application produces (an SQL
-statement, a query string): the common case is a handful of distinct strings seen millions of
-times, but nothing stops a program from producing unboundedly many, so past the limit the memo is
-emptied rather than allowed to grow.
+`BoundedMemo` remembers a pure function of values the application produces (SQL statements,
+exception classes): the common case is a handful of distinct keys seen millions of times, but
+nothing stops a program from producing unboundedly many, so past the limit the memo is emptied
+rather than allowed to grow. `FirstComeValues` admits a bounded number of distinct attribute
+values. `uninstall()` (tests) starts all of them afresh through `reset_all()`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Generic, TypeVar
 
 from qf_otel._vocabulary import FOLDED, OTHER
 
-# Everything below is process-wide state; `uninstall()` (tests) starts it afresh.
 _resets: list[Callable[[], None]] = []
 
 

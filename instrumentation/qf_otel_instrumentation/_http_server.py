@@ -72,23 +72,18 @@ def install() -> bool:
         from starlette.applications import Starlette
     except ImportError:
         return False
-    targets: list[tuple[Any, str, Any]] = [
-        (Starlette, "__call__", _observed_call),
-        (routing.Mount, "handle", _noting_mount),
-    ]
+    _patches.apply(Starlette, "__call__", _observed_call)
+    _patches.apply(routing.Mount, "handle", _noting_mount)
     try:
         import fastapi.routing
         from fastapi import FastAPI
     except ImportError:
-        pass
+        return True
+    _patches.apply(FastAPI, "__call__", _observed_call)
+    if callable(getattr(fastapi.routing, "_route_selected", None)):
+        _patches.apply(fastapi.routing, "_route_selected", _listening_route_selected)
     else:
-        targets.append((FastAPI, "__call__", _observed_call))
-        if callable(getattr(fastapi.routing, "_route_selected", None)):
-            targets.append((fastapi.routing, "_route_selected", _listening_route_selected))
-        else:
-            _log.debug("FastAPI without _route_selected: routes come from scope['route']")
-    for owner, name, make in targets:
-        _patches.apply(owner, name, make)
+        _log.debug("FastAPI without _route_selected: routes come from scope['route']")
     return True
 
 
