@@ -175,3 +175,41 @@ def test_unicode_service_name_reaches_the_exposition() -> None:
         report('service_name="caf\\u00e9-\\u670d\\u52a1"' in body.decode())
     """)
     assert run.result() is True
+
+
+@pytest.mark.xfail(strict=True, reason="_settings._str accepts strings with lone surrogates (how "
+                   "Python decodes non-UTF-8 bytes in os.environ); the service_name label then "
+                   "makes every scrape answer 500")
+def test_non_utf8_service_name_from_the_environment_is_caught_at_configure() -> None:
+    port = free_port()
+    run = run_python(f"""
+        import urllib.request, qf_otel
+        try:
+            qf_otel.configure(prometheus_port={port})
+        except qf_otel.ConfigurationError as error:
+            report({{"kind": "ConfigurationError", "message": str(error)}})
+            raise SystemExit(0)
+        try:
+            urllib.request.urlopen("http://127.0.0.1:{port}/metrics", timeout=5).read()
+            report({{"kind": "served"}})
+        except OSError as error:
+            report({{"kind": "scrape failed", "message": str(error)}})
+    """, {"OTEL_SERVICE_NAME": "caf\udce9"})   # the byte 0xE9: 'café' in a Latin-1 locale
+    outcome = run.result()
+    assert outcome["kind"] in ("ConfigurationError", "served"), outcome
+    if outcome["kind"] == "ConfigurationError":
+        assert outcome["message"].startswith("OTEL_SERVICE_NAME="), outcome
+
+
+@pytest.mark.xfail(strict=True, reason="_exporters._otlp_metric_exporter imports the gRPC exporter "
+                   "unguarded: without the grpc extra configure() raises a raw "
+                   "ModuleNotFoundError instead of naming the setting and the extra to install")
+def test_grpc_without_the_grpc_extra_is_a_configuration_error() -> None:
+    run = run_python("""
+        import sys
+        sys.modules["grpc"] = None          # exactly what an install without the extra looks like
+    """ + configure_outcome_snippet("metrics_exporters='otlp', otlp_protocol='grpc'"))
+    outcome = run.result()
+    assert outcome["kind"] == "ConfigurationError", outcome
+    assert outcome["message"].startswith("otlp_protocol='grpc'"), outcome
+    assert "qf-otel[grpc]" in outcome["message"], outcome
