@@ -209,3 +209,29 @@ def test_exit_with_every_endpoint_hung_is_bounded(protocol: str) -> None:
 def _results(output: str) -> list[list[Any]]:
     return [json.loads(line[len(RESULT_MARK):]) for line in output.splitlines()
             if line.startswith(RESULT_MARK)]
+
+
+@pytest.mark.xfail(strict=True, reason="_configure._bounded passes the timeout straight to "
+                   "Thread.join: inf raises OverflowError, NaN raises ValueError; _stopped is "
+                   "already set, so the data is never flushed, not even at exit")
+@pytest.mark.parametrize("timeout", ["float('inf')", "float('nan')"])
+def test_shutdown_with_an_unusual_timeout_never_raises_and_still_flushes(timeout: str) -> None:
+    port = free_port()
+    run = run_python(f"""
+        import qf_otel
+        t = qf_otel.configure(prometheus_port={port}, disabled_instrumentations=["system_metrics"])
+        try:
+            qf_otel.shutdown(timeout={timeout})
+            raised = None
+        except BaseException as error:
+            raised = type(error).__name__
+        import socket
+        probe = socket.socket()
+        try:
+            probe.bind(("127.0.0.1", {port}))
+            stopped = True
+        except OSError:
+            stopped = False
+        report({{"raised": raised, "stopped": stopped}})
+    """)
+    assert run.result() == {"raised": None, "stopped": True}
