@@ -14,7 +14,7 @@ import pytest
 
 from tests.adversarial._support import promtool_check, run_python
 from tests.support.apps import ChildProcess
-from tests.support.ports import free_port
+from tests.support.ports import free_port, get_text
 from tests.support.prometheus import PrometheusServer
 
 ODD_VALUES = {
@@ -95,10 +95,9 @@ def test_odd_label_values_pass_promtool_and_reach_prometheus_exactly() -> None:
                                                    "flag": True, "items": ["a", 'b"c', 1.5]}})
         fast.series("bool", True).add(1)
     """
-    body = _exposition(recording)
-    passed, said = promtool_check(body)
-    assert passed, said
     with _scraped_by_prometheus(recording) as (prometheus, target):
+        passed, said = promtool_check(get_text(target["scrapeUrl"]))
+        assert passed, said
         assert target["health"] == "up", target
         for family, amount in (("adv_fast_odd_total", 1), ("adv_sdk_odd_total", 2)):
             # Prometheus drops an empty label, so the empty case reads back as ""
