@@ -196,3 +196,16 @@ def test_peer_answering_unexpected_json_costs_only_itself(
     _start_group(port, group, [1, 10], workers)
     found = hits_by_instance(get_text(f"http://127.0.0.1:{port}/metrics", timeout=5))
     assert sorted(found.values()) == [1, 10], found
+
+
+@pytest.mark.xfail(strict=True, reason="_prometheus_pull._own_families adds target_info only when "
+                   "unlabelled (single process): as soon as a second worker joins, the group's "
+                   "/metrics has no target_info at all (service.version, host... are gone)")
+def test_group_exposition_keeps_target_info_per_worker(group: Path,
+                                                      workers: list[ChildProcess]) -> None:
+    port = free_port()
+    _start_group(port, group, [1, 10], workers)
+    body = get_text(f"http://127.0.0.1:{port}/metrics")
+    infos = [line for line in body.splitlines() if line.startswith("target_info{")]
+    assert len(infos) == 2, infos
+    assert all("service_instance_id=" in line for line in infos), infos
