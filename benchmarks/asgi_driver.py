@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from benchmarks.app import ROUTES
-from benchmarks.variants import NAMES, prepare
+from benchmarks.variants import LAYER_NAMES, NAMES, prepare
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 WARMUP = 300
@@ -85,7 +85,7 @@ async def serve_commands(app: App) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("variant", choices=NAMES)
+    parser.add_argument("variant", choices=NAMES + LAYER_NAMES)
     app = prepare(parser.parse_args().variant)
     asyncio.run(serve_commands(app))
 

@@ -1,19 +1,16 @@
-"""Where qf-otel's per-request time goes: layer by layer, then function by function.
+"""Where qf-otel's per-request time goes, function by function.
 
-    python -m benchmarks.profile [--rounds R] [--requests N]
+    python -m benchmarks.profile [--profiled N]
 
-One process, no `configure()` (the per-request path does not depend on the exporters): the
-instrumentations are installed and uninstalled between blocks, as tests/instrumentation do.
-1. Layers: the order route bare, with the HTTP server instrumentation, + SQLAlchemy, + the cache
-   wrapper, alternated block by block; the cost of each layer is its paired difference to bare.
-2. cProfile of both routes with everything installed (metrics only, then with traces): self time
+One process, no `configure()` (the per-request path does not depend on the exporters).
+1. cProfile of both routes with everything installed (metrics only, then with traces): self time
    of every function in qf_otel/ and instrumentation/, plus the built-ins they call directly
    (locks, perf_counter, bisect...). cProfile's own cost per call inflates call-heavy code, so
    each function is shown as its share of the profiled request, and that share is turned into µs
    against the same route's unprofiled CPU time per request (an estimate, not a measurement).
-3. Micro-timings of the primitives the hot path repeats, and interleaved A/B timings of the pieces
-   the proposals in docs/performance.md would remove, to size them.
-Prints one JSON object.
+2. Micro-timings of the primitives the hot path repeats.
+The layer-by-layer costs and the A/B timings need one process per case (`benchmarks.layers`,
+`benchmarks.ab`). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ import cProfile
 import json
 import os
 import pstats
-import statistics
 import time
 import timeit
 from typing import Any
@@ -34,67 +30,31 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from benchmarks.app import ORDER_PATH, ROUTES, build_app, database, price_cache
+from benchmarks.app import ROUTES, build_app, database, price_cache
 from benchmarks.asgi_driver import Statuses, block
 from benchmarks.variants import DroppingSpanExporter
 from benchmarks.workers import ROOT
 from qf_otel._settings import Settings
 
 ALL = frozenset({"asgi", "sqlalchemy", "cache"})
-# (label, instrumentations installed, traces on)
-LAYERS: tuple[tuple[str, frozenset[str] | None, bool], ...] = (
-    ("bare", None, False),
-    ("HTTP", frozenset({"asgi"}), False),
-    ("HTTP + DB", frozenset({"asgi", "sqlalchemy"}), False),
-    ("HTTP + DB + cache", ALL, False),
-    ("HTTP spans", frozenset({"asgi"}), True),
-    ("HTTP + DB spans", frozenset({"asgi", "sqlalchemy"}), True),
-    ("HTTP + DB + cache, spans", ALL, True),
-)
 OURS = (os.path.join(ROOT, "qf_otel") + os.sep,
         os.path.join(ROOT, "instrumentation", "qf_otel_instrumentation") + os.sep)
 
 
-def _use(enabled: frozenset[str] | None, traces: bool = False,
-         tracer_provider: TracerProvider | None = None) -> None:
-    """Install exactly `enabled` (None: nothing). Spans go to `tracer_provider` when given: not
-    the global one, which would also switch on FastAPI's native tracing in the bare rows."""
-    from qf_otel_instrumentation import _config
-
+def _use(enabled: frozenset[str] | None, traces: bool = False) -> None:
+    """Install exactly `enabled` (None: nothing)."""
     qf_otel_instrumentation.uninstall()
     if enabled is not None:
         installed = qf_otel_instrumentation.install(Settings(instrumentations=enabled,
                                                              traces_enabled=traces))
         if set(installed) != enabled:
             raise RuntimeError(f"asked for {sorted(enabled)}, installed {installed}")
-        if tracer_provider is not None:
-            _config.CONFIG.tracer_provider = tracer_provider
 
 
 def _dropping_provider() -> TracerProvider:
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(DroppingSpanExporter()))
     return provider
-
-
-async def layers(plain: Any, wrapped: Any, rounds: int, requests: int) -> dict[str, Any]:
-    send = Statuses()
-    provider = _dropping_provider()
-    samples: dict[str, list[float]] = {name: [] for name, _, _ in LAYERS}
-    for index in range(rounds + 1):
-        order = LAYERS[index % len(LAYERS):] + LAYERS[:index % len(LAYERS)]
-        for name, enabled, traces in order:
-            _use(enabled, traces, provider if traces else None)
-            app = wrapped if enabled and "cache" in enabled else plain
-            value = (await block(app, ORDER_PATH, requests, send))[0]  # CPU µs
-            if index:  # round 0 warms every configuration
-                samples[name].append(value)
-    bare = samples["bare"]
-    return {
-        name: {"median_us": statistics.median(values),
-               "cost_us": statistics.median([v - b for v, b in zip(values, bare, strict=True)])}
-        for name, values in samples.items()
-    }
 
 
 def _relative(filename: str) -> str | None:
@@ -208,109 +168,16 @@ def micro() -> dict[str, float]:
     return found
 
 
-def _interleaved(cases: dict[str, tuple[Any, Any, Any]], number: int,
-                 rounds: int = 9) -> dict[str, float]:
-    """Best CPU µs per call of each case, cases alternated round by round.
-
-    A case is (set up, the call, tear down); the set-up and tear-down run outside the timing.
-    """
-    best = dict.fromkeys(cases, float("inf"))
-    for _ in range(rounds):
-        for label, (on, call, off) in cases.items():
-            on()
-            call()
-            value = min(timeit.repeat(call, number=number, repeat=2, timer=time.process_time))
-            off()
-            best[label] = min(best[label], value / number * 1e6)
-    return best
-
-
-def evidence() -> dict[str, dict[str, float]]:
-    """A/B timings of what the proposals would remove (µs per call, interleaved best)."""
-    from cachetools import TTLCache
-    from qf_otel_instrumentation import _sqlalchemy
-    from qf_otel_instrumentation.cache import instrument_mapping
-
-    engine = database()
-
-    def checkout() -> None:
-        with engine.connect():
-            pass
-
-    def nothing() -> None:
-        return None
-
-    def sqlalchemy_on() -> None:
-        _use(frozenset({"sqlalchemy"}))
-
-    def sqlalchemy_without_pool_patches() -> None:
-        _use(frozenset({"sqlalchemy"}))
-        applied: Any = getattr(_sqlalchemy, "_patches", None)  # the QueuePool patches (private)
-        if hasattr(applied, "undo"):
-            applied.undo()
-        else:
-            for one in list(applied or []):
-                one.undo()
-
-    def off() -> None:
-        _use(None)
-
-    found: dict[str, dict[str, float]] = {}
-    found["connection checkout + return"] = _interleaved({
-        "bare": (nothing, checkout, nothing),
-        "qf-otel SQLAlchemy instrumentation": (sqlalchemy_on, checkout, off),
-        "same, without the QueuePool patches (pool counts)":
-            (sqlalchemy_without_pool_patches, checkout, off),
-    }, number=3000)
-    plain: TTLCache[int, float] = TTLCache(maxsize=16, ttl=3600)
-    plain[1] = 1.0
-    metered: Any = instrument_mapping(TTLCache(maxsize=16, ttl=3600), name="prices")
-    metered[1] = 1.0
-    found["cache read (hit)"] = _interleaved({
-        "TTLCache.get": (nothing, lambda: plain.get(1), nothing),
-        "instrument_mapping(TTLCache).get": (lambda: _use(frozenset({"cache"})),
-                                             lambda: metered.get(1), off),
-    }, number=50_000)
-
-    guarded = _guard()
-    if guarded is not None:
-        def recorder(elapsed: float) -> None:
-            return None
-
-        safe = guarded("bench")(recorder)
-        found["a recording call"] = _interleaved({
-            "plain function": (nothing, lambda: recorder(0.1), nothing),
-            "wrapped by guarded()": (nothing, lambda: safe(0.1), nothing),
-        }, number=200_000)
-    return found
-
-
-def _guard() -> Any:
-    """The decorator that keeps recording failures away from the application (it has moved
-    between modules while the instrumentation was being written)."""
-    for module, name in (("qf_otel._vocabulary", "guarded"),
-                         ("qf_otel_instrumentation._failsafe", "guarded")):
-        try:
-            return getattr(__import__(module, fromlist=[name]), name)
-        except (ImportError, AttributeError):
-            continue
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profiled", type=int, default=3000)
     args = parser.parse_args()
 
     engine = database()
-    plain = build_app(engine, price_cache())
     from qf_otel_instrumentation.cache import instrument_mapping
 
     wrapped = build_app(engine, instrument_mapping(price_cache(), name="prices"))
     result: dict[str, Any] = {}
-    result["layers"] = asyncio.run(layers(plain, wrapped, args.rounds, args.requests))
     _use(ALL)
     result["metrics"] = profiled(wrapped, args.profiled)
     trace.set_tracer_provider(_dropping_provider())
@@ -318,7 +185,6 @@ def main() -> None:
     result["traces"] = profiled(wrapped, args.profiled)
     _use(None)
     result["micro_ns"] = micro()
-    result["evidence"] = evidence()
     print(json.dumps(result))
 
 

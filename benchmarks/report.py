@@ -124,13 +124,39 @@ def _flood_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _layer_table(results: dict[str, Any]) -> list[str]:
+    found = results.get("layers")
+    if not found:
+        return []
+    lines = ["Layer by layer (each in its own process, installed without `configure()`; CPU µs "
+             "per request; cost = median of the per-round differences to bare; span rows export "
+             "through a batch processor into a dropping exporter):", "",
+             "| installed | " + " | ".join(f"{ROUTE_TITLES[r]} µs | cost" for r in found) + " |",
+             "|---|" + "---:|---:|" * len(found)]
+    first = next(iter(found.values()))
+    for name in first:
+        label = BY_NAME[name].label if name in BY_NAME else name
+        cells = [f"{found[r][name]['median_us']:.0f} | {found[r][name]['cost_us']:+.0f}"
+                 for r in found]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _ab_table(results: dict[str, Any]) -> list[str]:
+    found = results.get("ab")
+    if not found:
+        return []
+    lines = ["A/B timings of what the proposals below would remove (each case in its own "
+             "process, alternated; CPU µs per operation, best and median over rounds):", "",
+             "| operation | case | best µs | median µs |", "|---|---|---:|---:|"]
+    for operation, cases in found.items():
+        for label, row in cases.items():
+            lines.append(f"| {operation} | {label} | {row['best']:.2f} | {row['median']:.2f} |")
+    return lines
+
+
 def _profile_tables(profile: dict[str, Any]) -> list[str]:
-    lines = ["Layer by layer (order route, CPU µs per request, no profiler; cost = median of the "
-             "paired differences to bare in the same round; span rows export through a batch "
-             "processor into a dropping exporter):", "",
-             "| installed | µs/request | cost over bare |", "|---|---:|---:|"]
-    for name, row in profile["layers"].items():
-        lines.append(f"| {name} | {row['median_us']:.0f} | {row['cost_us']:+.0f} |")
+    lines: list[str] = []
     for mode, title in (("metrics", "metrics only"), ("traces", "metrics + traces")):
         for route, found in profile[mode].items():
             lines += ["", f"cProfile, {title}, {ROUTE_TITLES[route]}: "
@@ -150,11 +176,6 @@ def _profile_tables(profile: dict[str, Any]) -> list[str]:
               "| primitive | ns |", "|---|---:|"]
     for label, ns in profile["micro_ns"].items():
         lines.append(f"| {label} | {ns:.0f} |")
-    lines += ["", "A/B timings of what the proposals below would remove (CPU µs per call, best of "
-              "9 interleaved rounds):", "", "| operation | variant | µs |", "|---|---|---:|"]
-    for operation, cases in profile.get("evidence", {}).items():
-        for label, value in cases.items():
-            lines.append(f"| {operation} | {label} | {value:.2f} |")
     return lines
 
 
@@ -226,6 +247,7 @@ def markdown(results: dict[str, Any]) -> str:
         "series) and `business.record_transaction(kind=<id>)` (folded to `other`).", "",
         *_flood_table(results), "",
         "## Where the time goes", "",
+        *_layer_table(results), "", *_ab_table(results), "",
         *_profile_tables(results["profile"]), "",
     ]
     if os.path.exists(PROPOSALS):

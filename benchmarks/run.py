@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks import inprocess, load, machine, record, report
+from benchmarks import ab, inprocess, layers, load, machine, record, report
 from benchmarks.plan import PLANS, Plan
 from benchmarks.variants import NAMES
 from benchmarks.workers import PYTHON, ROOT, boost_priority
@@ -64,10 +64,11 @@ def run(plan: Plan, *, with_load: bool = True) -> dict[str, Any]:
             _json_of("benchmarks.render", str(size), "--repeats", str(plan.render_repeats)))
     _progress(f"cardinality flood, {plan.flood} + {plan.flood} requests")
     results["flood"] = _json_of("benchmarks.flood", "--flood", str(plan.flood))
+    results["layers"] = layers.measure(rounds=plan.profile_rounds,
+                                       requests=plan.profile_requests, progress=_progress)
+    results["ab"] = ab.measure(plan.ab_rounds, progress=_progress)
     _progress("profile")
-    results["profile"] = _json_of(
-        "benchmarks.profile", "--rounds", str(plan.profile_rounds), "--requests",
-        str(plan.profile_requests), "--profiled", str(plan.profiled))
+    results["profile"] = _json_of("benchmarks.profile", "--profiled", str(plan.profiled))
     results["machine"]["load_after"] = machine.load_average()
     results["seconds"] = time.monotonic() - started
     _progress(f"done in {results['seconds']:.0f} s")

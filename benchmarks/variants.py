@@ -30,6 +30,9 @@ class Variant:
 
 VARIANTS: tuple[Variant, ...] = (
     Variant("bare", "bare FastAPI", "nothing"),
+    # The same as bare in another process: how far apart two identical processes measure, i.e.
+    # the noise floor of every ratio in the table.
+    Variant("bare-again", "bare FastAPI again (noise floor)", "nothing"),
     Variant("prometheus-fastapi-instrumentator", "prometheus-fastapi-instrumentator",
             "HTTP (prometheus_client)"),
     Variant("fastapi-native", "FastAPI native telemetry, metrics only", "HTTP (OTel SDK)"),
@@ -40,8 +43,22 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("qf-traces", "qf-otel, metrics + traces (100 %)", "HTTP + DB + cache, spans"),
 )
 NAMES: tuple[str, ...] = tuple(v.name for v in VARIANTS)
+
+# qf-otel one layer at a time, for "where the time goes": installed with
+# `qf_otel_instrumentation.install()` (no configure(), no exporter), each in its own process:
+# SQLAlchemy keeps taking its slower event-dispatch path after a listener is removed, so layers
+# cannot be switched on and off inside one process.
+LAYERS: tuple[Variant, ...] = (
+    Variant("layer-http", "HTTP", "asgi"),
+    Variant("layer-http-db", "HTTP + DB", "asgi sqlalchemy"),
+    Variant("layer-all", "HTTP + DB + cache", "asgi sqlalchemy cache"),
+    Variant("layer-http-spans", "HTTP, with spans", "asgi"),
+    Variant("layer-http-db-spans", "HTTP + DB, with spans", "asgi sqlalchemy"),
+    Variant("layer-all-spans", "HTTP + DB + cache, with spans", "asgi sqlalchemy cache"),
+)
+LAYER_NAMES: tuple[str, ...] = tuple(v.name for v in LAYERS)
 QF_LAYERS = frozenset({"asgi", "sqlalchemy", "cache"})  # what the qf-otel variants must have on
-BY_NAME = {v.name: v for v in VARIANTS}
+BY_NAME = {v.name: v for v in (*VARIANTS, *LAYERS)}
 
 
 class DroppingSpanExporter(SpanExporter):
@@ -88,7 +105,7 @@ def prepare(name: str, directory: str | None = None) -> FastAPI:
     """Set up telemetry for variant `name` in this process and return the app to drive."""
     engine = database(directory)
     cache: Any = price_cache()
-    if name == "bare":
+    if name in ("bare", "bare-again"):
         return build_app(engine, cache)
     if name == "prometheus-fastapi-instrumentator":
         from prometheus_fastapi_instrumentator import Instrumentator
@@ -124,4 +141,24 @@ def prepare(name: str, directory: str | None = None) -> FastAPI:
         if traces:
             _drop_qf_spans(telemetry)
         return build_app(engine, instrument_mapping(cache, name="prices"))
-    raise ValueError(f"unknown variant {name!r}; known: {', '.join(NAMES)}")
+    if name in LAYER_NAMES:
+        return _layer(BY_NAME[name], engine, cache)
+    raise ValueError(f"unknown variant {name!r}; known: {', '.join(NAMES + LAYER_NAMES)}")
+
+
+def _layer(layer: Variant, engine: Any, cache: Any) -> FastAPI:
+    import qf_otel_instrumentation
+    from qf_otel_instrumentation.cache import instrument_mapping
+
+    from qf_otel._settings import Settings
+
+    enabled = frozenset(layer.observes.split())
+    traces = layer.name.endswith("-spans")
+    if traces:
+        _sdk_tracer_provider()
+    installed = qf_otel_instrumentation.install(Settings(instrumentations=enabled,
+                                                         traces_enabled=traces))
+    if set(installed) != enabled:
+        raise RuntimeError(f"{layer.name}: installed {installed}, wanted {sorted(enabled)}")
+    return build_app(engine, instrument_mapping(cache, name="prices") if "cache" in enabled
+                     else cache)
