@@ -182,3 +182,24 @@ def test_forked_child_starts_the_apps_own_instruments_from_zero() -> None:
         os.waitpid(child, 0)
     """)
     assert run.result() == {"counter": [1], "histogram_count": 0}
+
+
+@pytest.mark.xfail(strict=True, reason="_recording.Instrument.__init__ replaces the registry entry "
+                   "on an identical re-definition: everything recorded through the first object "
+                   "(kept by the module that defined it) silently stops being exported")
+def test_identical_redefinition_keeps_what_the_first_definition_recorded() -> None:
+    """Two modules (or a reloaded one) define the same instrument with the same shape."""
+    run = run_python("""
+        import urllib.request, qf_otel
+        from qf_otel._recording import Counter
+        first = Counter("adv.dup", unit="1", description="d", attributes=("k",))
+        first.series("x").add(5)
+        second = Counter("adv.dup", unit="1", description="d", attributes=("k",))
+        second.series("x").add(1)
+        first.series("x").add(10)          # the first module keeps recording
+        t = qf_otel.configure(prometheus_port=0, disabled_instrumentations=["system_metrics"])
+        body = urllib.request.urlopen(t.metrics_url, timeout=5).read().decode()
+        report([line.rsplit(" ", 1)[1] for line in body.splitlines()
+                if line.startswith("adv_dup_total{")])
+    """)
+    assert run.result() == ["16"]
