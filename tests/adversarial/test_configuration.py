@@ -213,3 +213,12 @@ def test_grpc_without_the_grpc_extra_is_a_configuration_error() -> None:
     assert outcome["kind"] == "ConfigurationError", outcome
     assert outcome["message"].startswith("otlp_protocol='grpc'"), outcome
     assert "qf-otel[grpc]" in outcome["message"], outcome
+
+
+@pytest.mark.xfail(strict=True, reason="_settings._lower_set accepts any name: a typo in the "
+                   "allow-list silently turns every instrumentation off")
+def test_unknown_name_in_the_instrumentation_allow_list_is_a_configuration_error() -> None:
+    outcome = _outcome("prometheus_port=0", {"QF_OTEL_INSTRUMENTATIONS": "sqlachemy,redis"})
+    assert outcome["kind"] == "ConfigurationError", outcome
+    assert outcome["message"].startswith("QF_OTEL_INSTRUMENTATIONS='sqlachemy,redis'"), outcome
+    assert "sqlachemy" in outcome["message"].split(":", 1)[1], outcome
