@@ -89,3 +89,19 @@ def configure_outcome_snippet(arguments: str) -> str:
         except BaseException as error:
             report({{"kind": type(error).__name__, "message": str(error)}})
     """
+
+
+def scrape_until_closed(port: int, host: str = "127.0.0.1", timeout: float = 5.0) -> str:
+    """GET /metrics and read until the server closes the connection, then close ours.
+
+    The side that closes first keeps the connection in TIME_WAIT; a scraper that waits for the
+    server's close (as one reusing keep-alive connections effectively does) leaves it on the
+    server's port every time, which makes the port-reuse tests deterministic.
+    """
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(f"GET /metrics HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace").split("\r\n\r\n", 1)[-1]
+

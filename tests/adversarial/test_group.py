@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial._group import hits_by_instance, start_worker, wait_registered
+from tests.adversarial._support import scrape_until_closed
 from tests.support.apps import ChildProcess
 from tests.support.ports import free_port, get_text, wait_for_http
 
@@ -64,7 +65,8 @@ def test_peer_takes_the_port_over_when_the_server_dies(group: Path,
     port = free_port()
     _start_group(port, group, [1, 10, 100], workers)
     url = f"http://127.0.0.1:{port}/metrics"
-    assert sorted(hits_by_instance(get_text(url)).values()) == [1, 10, 100]  # Prometheus scraped
+    scraped = hits_by_instance(scrape_until_closed(port))   # as Prometheus does, before the crash
+    assert sorted(scraped.values()) == [1, 10, 100]
     workers[0].stop(signal.SIGKILL)
     deadline = time.monotonic() + 5
     found: dict[str, float] = {}

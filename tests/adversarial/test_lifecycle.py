@@ -21,9 +21,10 @@ from tests.support.ports import free_port
 def test_restarted_service_serves_its_port_at_once() -> None:
     port = free_port()
     first = run_python(f"""
-        import urllib.request, qf_otel
-        t = qf_otel.configure(service_name="before-restart", prometheus_port={port})
-        urllib.request.urlopen(t.metrics_url, timeout=5).read()   # one scrape, as Prometheus does
+        import qf_otel
+        from tests.adversarial._support import scrape_until_closed
+        qf_otel.configure(service_name="before-restart", prometheus_port={port})
+        scrape_until_closed({port})   # one scrape; the server closes it, as with Prometheus
         report("scraped")
     """)
     assert first.result() == "scraped"
@@ -48,12 +49,13 @@ def test_restarted_service_serves_its_port_at_once() -> None:
 def test_configure_shutdown_configure_after_a_scrape_serves_again() -> None:
     port = free_port()
     run = run_python(f"""
-        import urllib.request, qf_otel
+        import qf_otel
+        from tests.adversarial._support import scrape_until_closed
         served = []
         for cycle in range(3):
-            t = qf_otel.configure(service_name=f"cycle{{cycle}}", prometheus_port={port})
+            qf_otel.configure(service_name=f"cycle{{cycle}}", prometheus_port={port})
             try:
-                body = urllib.request.urlopen(t.metrics_url, timeout=2).read().decode()
+                body = scrape_until_closed({port})
                 served.append(f'service_name="cycle{{cycle}}"' in body)
             except OSError:
                 served.append(False)
