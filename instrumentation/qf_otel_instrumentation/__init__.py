@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 
 from qf_otel._settings import Settings
@@ -57,7 +58,10 @@ def install(settings: Settings) -> list[str]:
         except Exception:  # a bad value must not break the application's start-up
             _log.exception("qf-otel instrumentation settings could not be applied")
         for name, (aliases, module_name) in INSTRUMENTATIONS.items():
-            if name in _installed or not _enabled(aliases, settings):
+            if not _enabled(aliases, settings):
+                _switch_off(name, module_name)
+                continue
+            if name in _installed:
                 continue
             try:
                 module = importlib.import_module(module_name)
@@ -66,6 +70,19 @@ def install(settings: Settings) -> list[str]:
             except Exception:
                 _log.exception("qf-otel could not install the %s instrumentation", name)
         return list(_installed)
+
+
+def _switch_off(name: str, module_name: str) -> None:
+    """Disabled means off, also for what records from import on (the in-process cache wrappers)."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        return
+    try:
+        module.uninstall()
+    except Exception:
+        _log.exception("qf-otel could not switch off the %s instrumentation", name)
+    if name in _installed:
+        _installed.remove(name)
 
 
 def installed() -> list[str]:
