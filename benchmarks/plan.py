@@ -27,7 +27,7 @@ FULL = Plan("full", rounds=60, requests=200, load_rounds=3, load_seconds=3, load
             records=200_000,
             render_sizes=(1_000, 10_000, 100_000), render_repeats=5, flood=50_000,
             profile_rounds=30, profile_requests=200, ab_rounds=7, profiled=3_000)
-QUICK = Plan("quick", rounds=6, requests=100, load_rounds=1, load_seconds=1, load_warmup=1,
+QUICK = Plan("quick", rounds=6, requests=100, load_rounds=1, load_seconds=1, load_warmup=0,
              records=20_000,
              render_sizes=(1_000, 10_000), render_repeats=2, flood=5_000,
              profile_rounds=4, profile_requests=100, ab_rounds=2, profiled=500)
