@@ -5,7 +5,6 @@ must be lower-case, so the same setting has to work for both."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
