@@ -211,3 +211,23 @@ def test_group_exposition_keeps_target_info_per_worker(group: Path,
     infos = [line for line in body.splitlines() if line.startswith("target_info{")]
     assert len(infos) == 2, infos
     assert all("service_instance_id=" in line for line in infos), infos
+
+
+@pytest.mark.xfail(strict=True, reason="_prometheus_pull.render_shared labels series with "
+                   "service_instance_id only while peers exist: when the last peer exits (worker "
+                   "recycling) the serving process's series change identity, a new series in "
+                   "Prometheus, and increase()/rate() lose the samples across the switch")
+def test_serving_process_series_keep_their_identity_when_peers_come_and_go(
+        group: Path, workers: list[ChildProcess]) -> None:
+    port = free_port()
+    _start_group(port, group, [1, 10], workers)
+
+    def server_series() -> list[str]:
+        body = get_text(f"http://127.0.0.1:{port}/metrics")
+        return [line.rsplit(" ", 1)[0] for line in body.splitlines()
+                if line.startswith("adv_group_hits_total{") and line.endswith(" 1")]
+
+    with_peer = server_series()
+    workers[1].stop(signal.SIGKILL)
+    server_series()                       # this scrape notices the dead peer and drops it
+    assert server_series() == with_peer
