@@ -8,9 +8,8 @@ the pull exporter's full scrape path `render_shared()`: SDK collect → fast-cor
 families → text, exactly what a scrape of the embedded `/metrics` runs. prometheus_client: a
 counter with the same labels and series count in its own registry, rendered by
 `generate_latest()`.
-Prints JSON: ms per render (every repeat) for both, and the byte size of each output; and, on the
-same collected data, ms of the families step today and with the two prototypes of
-`benchmarks/render_prototypes.py` (what the proposals would save).
+Prints JSON: ms per render (every repeat) for both, the byte size of each output, and the ms of
+the families step (data → label blocks, steady state: label blocks are cached between scrapes).
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from collections.abc import Callable, Sized
 import prometheus_client
 
 import qf_otel
-from benchmarks import render_prototypes
 from qf_otel import _prometheus_text, _recording
 
 LABELS = ("bench.route", "bench.method", "bench.status")
@@ -72,12 +70,8 @@ def main() -> None:
     pull.collect()
     data = pull._latest
     assert data is not None
-    cache: dict[int, str] = {}
-    render_prototypes.to_families(data, cache)  # the first scrape fills the cache
     steps = {
         "families_ms": _timed(lambda: _prometheus_text.to_families(data), args.repeats)[0],
-        "scoped_once_ms": _timed(lambda: render_prototypes.to_families(data), args.repeats)[0],
-        "cached_ms": _timed(lambda: render_prototypes.to_families(data, cache), args.repeats)[0],
     }
     print(json.dumps({"series": args.series, "qf_ms": ours, "qf_bytes": our_size,
                       "client_ms": theirs, "client_bytes": their_size, **steps}))
