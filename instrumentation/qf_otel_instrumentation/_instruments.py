@@ -7,6 +7,7 @@ is a template, a closed set or a first-come bounded set; never a path, statement
 from __future__ import annotations
 
 from qf_otel._recording import DB_BUCKETS, HTTP_BUCKETS, Counter, Histogram, UpDownCounter
+from qf_otel_instrumentation._pool_gauge import PoolCounter, connections, most_connections
 
 HTTP_SCOPE = "qf_otel.instrumentation.http"
 DB_SCOPE = "qf_otel.instrumentation.sqlalchemy"
@@ -52,25 +53,27 @@ DB_DURATION = Histogram(
                 "error.type"),
     boundaries=DB_BUCKETS, scope=DB_SCOPE,
 )
-DB_CONNECTIONS = UpDownCounter(
+# The pool counts are read from the pools when a reader collects (see _pool_gauge.py).
+DB_CONNECTIONS = PoolCounter(
     "db.client.connection.count", unit="{connection}",
     description="Number of connections in the pool, by state (idle or used).",
     attributes=("db.client.connection.pool.name", "db.client.connection.state"), scope=DB_SCOPE,
+    read=connections, state_key="db.client.connection.state",
 )
-DB_CONNECTIONS_MAX = UpDownCounter(
+DB_CONNECTIONS_MAX = PoolCounter(
     "db.client.connection.max", unit="{connection}",
     description="Most open connections the pool allows (size plus overflow).",
-    attributes=("db.client.connection.pool.name",), scope=DB_SCOPE,
+    attributes=("db.client.connection.pool.name",), scope=DB_SCOPE, read=most_connections,
 )
 DB_CONNECTION_TIMEOUTS = Counter(
     "db.client.connection.timeouts", unit="{timeout}",
     description="Checkouts that timed out waiting for a free connection.",
     attributes=("db.client.connection.pool.name",), scope=DB_SCOPE,
 )
-OLD_DB_CONNECTIONS = UpDownCounter(
+OLD_DB_CONNECTIONS = PoolCounter(
     "db.client.connections.usage", unit="{connection}",
     description="Connections by state (old conventions, under database/dup).",
-    attributes=("pool.name", "state"), scope=DB_SCOPE,
+    attributes=("pool.name", "state"), scope=DB_SCOPE, read=connections, state_key="state",
 )
 
 CACHE_REQUESTS = Counter(

@@ -1,43 +1,50 @@
 """SQLAlchemy: `db.client.operation.duration` per statement, pool connection counts, spans.
 
-Listeners are registered on the `Engine` class, not on engine objects: SQLAlchemy applies
-class-level listeners to every engine, including those created before `install()` and the sync
-engine inside every `AsyncEngine` (contrib only sees engines created after it, contrib#3696/#1103,
-and declines SQLAlchemy 2.1 altogether).
+Statements are timed by wrapping the dialects' `do_execute` / `do_executemany` /
+`do_execute_no_params`, the calls that hand a statement to the DB-API cursor, and no Engine
+events are registered. Why: registering any cursor-execute listener switches every connection to
+SQLAlchemy's event-dispatch path, which costs more than everything we do (20-30 µs per statement
+measured, docs/performance.md), and SQLAlchemy stays on that path after the listener is removed.
+The wrappers sit on the dialect classes, so they reach engines created before `install()`, every
+engine at once and the sync engine inside each `AsyncEngine` (contrib only sees engines created
+after it, contrib#3696/#1103, and declines SQLAlchemy 2.1 altogether). Dialect classes that
+override one of the three (psycopg2's `do_executemany`, ...) are wrapped too, also those imported
+later (a hook on `DefaultDialect.__init_subclass__`).
 
-Pool counts come from the `QueuePool`'s own bookkeeping, read right after a connection is taken or
-returned (`_do_get` / `_do_return_conn`), so they are exact rather than replayed from events;
-the pool is named when its engine first connects. Other pool classes report no counts.
+What counts as a statement is unchanged from the event-based timing: statements with an
+execution context, not the dialect's own probes on a new engine's first connection.
+
+Pool counts: `_sql_pools` (named on the first statement) and `_pool_gauge` (read when collected).
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import weakref
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from qf_otel._vocabulary import guarded
+from qf_otel._vocabulary import internal_error
 from qf_otel_instrumentation import _config
-from qf_otel_instrumentation._instruments import (
-    DB_CONNECTION_TIMEOUTS,
-    DB_CONNECTIONS,
-    DB_CONNECTIONS_MAX,
-    DB_DURATION,
-    OLD_DB_CONNECTIONS,
-)
+from qf_otel_instrumentation._instruments import DB_DURATION
 from qf_otel_instrumentation._patching import Patches
 from qf_otel_instrumentation._redaction import sanitize_sql
 from qf_otel_instrumentation._semconv import error_type
+from qf_otel_instrumentation._sql_pools import counting_timeouts, forget_all, pool_name, track
 from qf_otel_instrumentation._sql_statements import describe
 
+__all__ = ["install", "pool_name", "uninstall"]
+
 TRACER_NAME = "qf_otel.instrumentation.sqlalchemy"
-_START = "_qf_otel_start"
-_SPAN = "_qf_otel_span"
+METRIC = "db.client.operation.duration"
+# Kept on the dialect instance (one per engine and the engine's option copies).
+_DATABASE = "_qf_otel_database"
+# Set on an execution context while its statement is timed: a dialect override that calls
+# `super().do_execute()` reaches a second wrapper, which must not time the statement again.
+_TIMING = "_qf_otel_timing"
+# Memoised statements per database, then the memo starts afresh (see _bounded.BoundedMemo).
+_MEMO_LIMIT = 1024
 
 # SQLAlchemy dialect names -> `db.system.name` values of the conventions.
 _SYSTEMS = {
@@ -45,246 +52,222 @@ _SYSTEMS = {
     "mssql": "microsoft.sql_server", "oracle": "oracle.db",
 }
 
+SpanStart = tuple[str, dict[str, Any]]
 
-class _EngineFacts:
-    __slots__ = ("address", "namespace", "port", "system")
 
-    def __init__(self, engine: Any) -> None:
+class _Database:
+    """What every statement on one engine shares, with its statements' series and span starts
+    memoised (the hot path is then one dict lookup per statement)."""
+
+    __slots__ = ("address", "config", "namespace", "pool", "port", "series", "spans", "system")
+
+    def __init__(self, engine: Any, config: _config.RuntimeConfig) -> None:
         url = engine.url
+        self.config = config
         self.system = _SYSTEMS.get(engine.dialect.name, "other_sql")
         # A SQLite "database" is a file path: not a namespace worth a label.
         self.namespace = url.database if self.system != "sqlite" else None
         self.address = url.host
         self.port = url.port
+        self.pool: Any = None
+        self.series: dict[str, Any] = {}
+        self.spans: dict[str, SpanStart] = {}
 
+    def series_of(self, statement: str) -> Any:
+        operation, table = describe(statement)
+        series = DB_DURATION.series(self.system, self.namespace, operation, table, None)
+        if len(self.series) >= _MEMO_LIMIT:
+            self.series.clear()
+        self.series[statement] = series
+        return series
 
-_engines: weakref.WeakKeyDictionary[Any, _EngineFacts] = weakref.WeakKeyDictionary()
+    def span_start(self, statement: str) -> SpanStart:
+        found = self.spans.get(statement)
+        if found is None:
+            found = self._span_start(statement)
+            if len(self.spans) >= _MEMO_LIMIT:
+                self.spans.clear()
+            self.spans[statement] = found
+        return found
 
-
-def _facts(engine: Any) -> _EngineFacts:
-    found = _engines.get(engine)
-    if found is None:
-        found = _engines[engine] = _EngineFacts(engine)
-    return found
-
-
-@guarded("db.client.operation.duration")
-def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-            executemany: bool) -> None:
-    if context is None:
-        return
-    config = _config.CONFIG
-    if config.traces:
-        setattr(context, _SPAN, _start_span(conn, statement, config))
-    setattr(context, _START, perf_counter())
-
-
-def _start_span(conn: Any, statement: str, config: _config.RuntimeConfig) -> Any:
-    facts = _facts(conn.engine)
-    operation, table = describe(statement)
-    attributes: dict[str, Any] = {
-        "db.system.name": facts.system,
-        "db.operation.name": operation,
-        "db.query.text": sanitize_sql(statement),
-    }
-    if table is not None:
-        attributes["db.collection.name"] = table
-    if facts.namespace:
-        attributes["db.namespace"] = facts.namespace
-    if facts.address:
-        attributes["server.address"] = facts.address
-        if facts.port:
-            attributes["server.port"] = facts.port
-    if config.semconv.database_old:
-        attributes["db.system"] = facts.system
-        attributes["db.statement"] = attributes["db.query.text"]
-        attributes["db.operation"] = operation
+    def _span_start(self, statement: str) -> SpanStart:
+        operation, table = describe(statement)
+        attributes: dict[str, Any] = {
+            "db.system.name": self.system,
+            "db.operation.name": operation,
+            "db.query.text": sanitize_sql(statement),
+        }
         if table is not None:
-            attributes["db.sql.table"] = table
-    name = f"{operation} {table}" if table else operation
-    return config.tracer(TRACER_NAME).start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+            attributes["db.collection.name"] = table
+        if self.namespace:
+            attributes["db.namespace"] = self.namespace
+        if self.address:
+            attributes["server.address"] = self.address
+            if self.port:
+                attributes["server.port"] = self.port
+        if self.config.semconv.database_old:
+            attributes["db.system"] = self.system
+            attributes["db.statement"] = attributes["db.query.text"]
+            attributes["db.operation"] = operation
+            if table is not None:
+                attributes["db.sql.table"] = table
+        return (f"{operation} {table}" if table else operation), attributes
 
 
-def _record(conn: Any, statement: str | None, context: Any, error: BaseException | None) -> None:
-    start = getattr(context, _START, None)
-    if start is None:
-        return
-    elapsed = perf_counter() - start
-    setattr(context, _START, None)
-    facts = _facts(conn.engine)
-    operation, table = describe(statement) if statement else ("other", None)
-    failure = error_type(error) if error is not None else None
-    DB_DURATION.series(facts.system, facts.namespace, operation, table, failure).record(elapsed)
-    span = getattr(context, _SPAN, None)
-    if span is not None:
-        setattr(context, _SPAN, None)
-        if failure is not None:
-            span.set_attribute("error.type", failure)
-            span.set_status(StatusCode.ERROR)
-        span.end()
-
-
-@guarded("db.client.operation.duration")
-def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-           executemany: bool) -> None:
-    if context is not None:
-        _record(conn, statement, context, None)
-
-
-@guarded("db.client.operation.duration")
-def _handle_error(exception_context: Any) -> None:
-    context = exception_context.execution_context
-    conn = exception_context.connection
-    if context is not None and conn is not None:
-        _record(conn, exception_context.statement, context, exception_context.original_exception)
-
-
-class _PoolCounts:
-    """Reports one QueuePool's idle/used counts as deltas into the shared per-name series."""
-
-    __slots__ = ("_lock", "_series", "idle", "max", "max_reported", "name", "used")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.name: str | None = None
-        self.idle = 0
-        self.used = 0
-        self.max = -1
-        self.max_reported = False
-        self._series: tuple[Any, ...] = ()
-
-    def forget_reported(self) -> None:
-        """In a forked child the fast core starts from zero: report everything again."""
-        self._lock = threading.Lock()
-        self.idle = self.used = 0
-        self.max_reported = False
-
-    def named(self, name: str, pool: Any) -> None:
-        series = [DB_CONNECTIONS.series(name, "idle"), DB_CONNECTIONS.series(name, "used")]
-        if _config.CONFIG.semconv.database_old:
-            series += [OLD_DB_CONNECTIONS.series(name, "idle"),
-                       OLD_DB_CONNECTIONS.series(name, "used")]
-        with self._lock:
-            self._series = tuple(series)
-            self.name = name
-        overflow = getattr(pool, "_max_overflow", -1)
-        if overflow >= 0:
-            self.max = pool.size() + overflow
-        self.update(pool)
-
-    @guarded("db.client.connection.count")
-    def update(self, pool: Any) -> None:
-        if self.name is None:
-            return
-        with self._lock:
-            if not self.max_reported and self.max >= 0:
-                DB_CONNECTIONS_MAX.series(self.name).add(self.max)
-                self.max_reported = True
-            idle, used = pool.checkedin(), pool.checkedout()
-            delta_idle, delta_used = idle - self.idle, used - self.used
-            self.idle, self.used = idle, used
-            for index, series in enumerate(self._series):
-                series.add(delta_idle if index % 2 == 0 else delta_used)
-
-
-_pools: weakref.WeakKeyDictionary[Any, _PoolCounts] = weakref.WeakKeyDictionary()
-
-
-def _counts(pool: Any) -> _PoolCounts:
-    found = _pools.get(pool)
-    if found is None:
-        found = _pools.setdefault(pool, _PoolCounts())
+def _database(dialect: Any, context: Any) -> _Database | None:
+    """The statement's database, or None when the statement is not ours to time."""
+    config = _config.CONFIG
+    if context is None or not config.enabled or context.__dict__.get(_TIMING):
+        return None
+    root = context.root_connection
+    if not root._allow_autobegin:  # the dialect's probes on a new engine's first connection
+        return None
+    found: _Database | None = dialect.__dict__.get(_DATABASE)
+    if found is None or found.config is not config:  # new engine, or installed again
+        found = _Database(root.engine, config)
+        dialect.__dict__[_DATABASE] = found
+    engine = root.engine
+    if engine.pool is not found.pool:  # first statement, or the engine's pool was recreated
+        found.pool = engine.pool
+        track(engine)
     return found
 
 
-def _after_fork_in_child() -> None:
-    for counts in list(_pools.values()):
-        counts.forget_reported()
+def _start(dialect: Any, statement: str, context: Any) -> tuple[_Database, Span | None] | None:
+    try:
+        database = _database(dialect, context)
+        if database is None:
+            return None
+        span = None
+        if database.config.traces:
+            name, attributes = database.span_start(statement)
+            span = database.config.tracer(TRACER_NAME).start_span(
+                name, kind=SpanKind.CLIENT, attributes=attributes)
+        context.__dict__[_TIMING] = True
+        return database, span
+    except Exception:
+        internal_error(METRIC)
+        return None
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+def _finish(started: tuple[_Database, Span | None], statement: str, context: Any,
+            elapsed: float, error: BaseException | None) -> None:
+    try:
+        context.__dict__[_TIMING] = False
+        database, span = started
+        if error is None:
+            series = database.series.get(statement)
+            if series is None:
+                series = database.series_of(statement)
+            failure = None
+        else:
+            operation, table = describe(statement)
+            failure = error_type(error)
+            series = DB_DURATION.series(database.system, database.namespace, operation, table,
+                                        failure)
+        series.record(elapsed)
+        if span is not None:
+            if failure is not None:
+                span.set_attribute("error.type", failure)
+                span.set_status(StatusCode.ERROR)
+            span.end()
+    except Exception:
+        internal_error(METRIC)
 
 
-def pool_name(engine: Any) -> str:
-    """The pool's `logging_name` if the user gave one, else the URL without credentials."""
-    given = getattr(engine.pool, "_orig_logging_name", None)
-    if given:
-        return str(given)
-    url = engine.url
-    return str(url.set(password=None, username=None, query={}).render_as_string(
-        hide_password=True)).replace("***@", "")
+def _timing(original: Callable[..., Any]) -> Callable[..., Any]:
+    """For `do_execute` and `do_executemany` (same arguments)."""
 
-
-@guarded("db.client.connection.count")
-def _engine_connect(conn: Any, *args: Any) -> None:
-    pool = conn.engine.pool
-    counts = _counts(pool)
-    if counts.name is None and hasattr(pool, "checkedout"):
-        counts.named(pool_name(conn.engine), pool)
-
-
-def _counting_do_get(original: Callable[..., Any]) -> Callable[..., Any]:
-    def _do_get(self: Any) -> Any:
+    def timed(self: Any, cursor: Any, statement: str, parameters: Any,
+              context: Any = None) -> Any:
+        started = _start(self, statement, context)
+        if started is None:
+            return original(self, cursor, statement, parameters, context)
+        start = perf_counter()
         try:
-            record = original(self)
-        except Exception as exc:
-            from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-            counts = _pools.get(self)
-            if isinstance(exc, PoolTimeout) and counts is not None and counts.name:
-                DB_CONNECTION_TIMEOUTS.series(counts.name).add(1)
+            result = original(self, cursor, statement, parameters, context)
+        except BaseException as exc:
+            _finish(started, statement, context, perf_counter() - start, exc)
             raise
-        counts = _pools.get(self)
-        if counts is not None:
-            counts.update(self)
-        return record
+        _finish(started, statement, context, perf_counter() - start, None)
+        return result
 
-    return _do_get
+    return timed
 
 
-def _counting_after(original: Callable[..., Any]) -> Callable[..., Any]:
-    def counted(self: Any, *args: Any) -> Any:
+def _timing_no_params(original: Callable[..., Any]) -> Callable[..., Any]:
+    """For `do_execute_no_params`."""
+
+    def timed(self: Any, cursor: Any, statement: str, context: Any = None) -> Any:
+        started = _start(self, statement, context)
+        if started is None:
+            return original(self, cursor, statement, context)
+        start = perf_counter()
         try:
-            return original(self, *args)
-        finally:
-            counts = _pools.get(self)
-            if counts is not None:
-                counts.update(self)
+            result = original(self, cursor, statement, context)
+        except BaseException as exc:
+            _finish(started, statement, context, perf_counter() - start, exc)
+            raise
+        _finish(started, statement, context, perf_counter() - start, None)
+        return result
 
-    return counted
+    return timed
 
 
-_LISTENERS: tuple[tuple[str, Callable[..., Any]], ...] = (
-    ("before_cursor_execute", _before),
-    ("after_cursor_execute", _after),
-    ("handle_error", _handle_error),
-    ("engine_connect", _engine_connect),
-)
+_WRAPPERS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "do_execute": _timing,
+    "do_executemany": _timing,
+    "do_execute_no_params": _timing_no_params,
+}
 _patches = Patches()
+_hooked: list[type] = []
+
+
+def _wrap_class(cls: type) -> None:
+    for name, wrapper in _WRAPPERS.items():
+        if name in cls.__dict__:
+            _patches.apply(cls, name, wrapper)
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    sub: type
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_subclasses(sub))
+    return found
+
+
+def _hook_new_dialects(base: type) -> None:
+    """Wraps the overrides of dialect classes defined from now on (dialects import lazily)."""
+
+    def __init_subclass__(cls: Any, /, **kwargs: Any) -> None:
+        super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        try:
+            _wrap_class(cls)
+        except Exception:
+            internal_error(METRIC)
+
+    setattr(base, "__init_subclass__", classmethod(__init_subclass__))  # noqa: B010
+    _hooked.append(base)
 
 
 def install() -> bool:
     try:
-        from sqlalchemy import event
-        from sqlalchemy.engine import Engine
+        from sqlalchemy.engine.default import DefaultDialect
         from sqlalchemy.pool import QueuePool
     except ImportError:
         return False
-    for name, listener in _LISTENERS:
-        if not event.contains(Engine, name, listener):
-            event.listen(Engine, name, listener)
-    _patches.apply(QueuePool, "_do_get", _counting_do_get)
-    _patches.apply(QueuePool, "_do_return_conn", _counting_after)
-    _patches.apply(QueuePool, "dispose", _counting_after)
+    for cls in [DefaultDialect, *_subclasses(DefaultDialect)]:
+        _wrap_class(cls)
+    if "__init_subclass__" not in DefaultDialect.__dict__:
+        _hook_new_dialects(DefaultDialect)
+    _patches.apply(QueuePool, "_do_get", counting_timeouts)
     return True
 
 
 def uninstall() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    for name, listener in _LISTENERS:
-        if event.contains(Engine, name, listener):
-            event.remove(Engine, name, listener)
+    while _hooked:
+        delattr(_hooked.pop(), "__init_subclass__")
     _patches.undo()
+    forget_all()

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy.exc
 from qf_otel_instrumentation._sqlalchemy import pool_name
 from sqlalchemy import create_engine, text
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -176,3 +179,86 @@ def test_pool_counts_restart_in_a_forked_worker(
     os.waitpid(pid, 0)
     assert os.read(read, 1000).decode() == "(2.0, 0.0, 2.0)"
     held.close()
+
+
+def test_no_engine_events_so_connections_stay_on_the_fast_path(
+    instrument: Callable[..., Installed], tmp_path: Path, qf_metrics: MetricsCapture
+) -> None:
+    """Any Engine event listener puts every connection on SQLAlchemy's slower dispatch path
+    (for good: it stays after removal), so the timing must not register one."""
+    instrument(instrumentations=frozenset({"sqlalchemy"}))
+    engine = create_engine(f"sqlite:///{tmp_path}/fast.db")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        assert not conn._has_events
+    assert not engine._has_events
+    assert not engine.dialect._has_events
+    assert ops(qf_metrics, "SELECT") == 1
+
+
+class _OverridingDialect(SQLiteDialect_pysqlite):
+    """Stands for a dialect (psycopg2, mysqldb, ...) with its own executemany and execute; the
+    execute override calls the base one, which is wrapped too."""
+
+    supports_statement_cache = True
+
+    def do_executemany(self, cursor: Any, statement: str, parameters: Any,
+                       context: Any = None) -> None:
+        for one in parameters:
+            cursor.execute(statement, one)
+
+    def do_execute(self, cursor: Any, statement: str, parameters: Any,
+                   context: Any = None) -> None:
+        super().do_execute(cursor, statement, parameters, context)
+
+
+def test_dialect_overrides_and_dialects_defined_after_install(
+    instrument: Callable[..., Installed], tmp_path: Path, qf_metrics: MetricsCapture
+) -> None:
+    instrument(instrumentations=frozenset({"sqlalchemy"}))
+
+    class LaterDialect(_OverridingDialect):  # a dialect module imported after install()
+        supports_statement_cache = True
+
+    class LaterOverride(SQLiteDialect_pysqlite):
+        supports_statement_cache = True
+
+        def do_executemany(self, cursor: Any, statement: str, parameters: Any,
+                           context: Any = None) -> None:
+            cursor.executemany(statement, parameters)
+
+    for index, dialect in enumerate((_OverridingDialect, LaterDialect, LaterOverride)):
+        engine = create_engine(f"sqlite:///{tmp_path}/d{index}.db", module=sqlite3)
+        engine.dialect.__class__ = dialect  # same dialect state, other methods
+        table = f"t{index}"
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, v TEXT)"))
+            conn.execute(text(f"INSERT INTO {table} (v) VALUES (:v)"),
+                         [{"v": "a"}, {"v": "b"}, {"v": "c"}])  # one executemany
+            conn.execute(text(f"SELECT v FROM {table} WHERE v = :v"), {"v": "a"}).all()
+        assert ops(qf_metrics, "INSERT", table) == 1, dialect
+        assert ops(qf_metrics, "SELECT", table) == 1, dialect
+
+
+def test_pool_recreated_by_dispose_keeps_reporting(
+    instrument: Callable[..., Installed], tmp_path: Path, qf_metrics: MetricsCapture
+) -> None:
+    instrument(instrumentations=frozenset({"sqlalchemy"}))
+    engine = create_engine(f"sqlite:///{tmp_path}/re.db", pool_size=2, max_overflow=0,
+                           pool_logging_name="recreated")
+    name = {"db.client.connection.pool.name": "recreated"}
+
+    def state(value: str) -> float:
+        return qf_metrics.value(CONNECTIONS, {**name, "db.client.connection.state": value})
+
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    assert (state("used"), state("idle")) == (0, 1)
+    engine.dispose()  # a new pool replaces the old one
+    assert (state("used"), state("idle")) == (0, 0)
+    held = engine.connect()
+    held.execute(text("SELECT 1"))
+    assert (state("used"), state("idle")) == (1, 0)
+    assert qf_metrics.value("db.client.connection.max", name) == 2
+    held.close()
+    assert (state("used"), state("idle")) == (0, 1)
