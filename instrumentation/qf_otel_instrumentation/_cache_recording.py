@@ -1,4 +1,4 @@
-"""Recording one cache operation: the three `qf.cache.*` instruments, shared by Redis and the
+"""A cache operation that raised, in the `qf.cache.*` instruments: shared by Redis and the
 in-process wrappers so both report the same series shape."""
 
 from __future__ import annotations
@@ -11,12 +11,6 @@ HIT = "hit"
 MISS = "miss"
 
 
-@guarded("qf.cache.requests")
-def record(name: str, operation: str, result: str | None, elapsed: float) -> None:
-    CACHE_REQUESTS.series(name, operation, result).add(1)
-    CACHE_DURATION.series(name, operation).record(elapsed)
-
-
 def count_error(name: str, operation: str, error: BaseException) -> None:
     """An operation that raised: one error, and one request without a result."""
     CACHE_ERRORS.series(name, operation, error_type(error)).add(1)
@@ -25,5 +19,6 @@ def count_error(name: str, operation: str, error: BaseException) -> None:
 
 @guarded("qf.cache.errors")
 def record_error(name: str, operation: str, error: BaseException, elapsed: float) -> None:
+    """A remote cache's failed operation: also its duration (in-process caches record none)."""
     count_error(name, operation, error)
     CACHE_DURATION.series(name, operation).record(elapsed)

@@ -1,9 +1,9 @@
 """Hit/miss metrics for in-process caches: a mapping wrapper and a memoising decorator.
 
-Both record the same `qf.cache.requests` / `qf.cache.operation.duration` / `qf.cache.errors`
-series as the Redis instrumentation, under the cache name you give (a name from your code, not
-from data: names past the first 100 distinct ones fold to `other`). Keys and values are never
-recorded.
+Both record the same `qf.cache.requests` / `qf.cache.errors` series as the Redis instrumentation
+(but not `qf.cache.operation.duration`: see `InstrumentedMapping`), under the cache name you give
+(a name from your code, not from data: names past the first 100 distinct ones fold to `other`).
+Keys and values are never recorded.
 
     from cachetools import TTLCache
     from qf_otel_instrumentation.cache import instrument_mapping, cached_with_metrics
@@ -20,11 +20,13 @@ import functools
 import inspect
 from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
-from time import perf_counter
 from typing import Any, TypeVar, cast
 
+from qf_otel._recording import Series
+from qf_otel._vocabulary import internal_error
 from qf_otel_instrumentation._bounded import FirstComeValues
-from qf_otel_instrumentation._cache_recording import HIT, MISS, record, record_error
+from qf_otel_instrumentation._cache_recording import HIT, MISS, count_error
+from qf_otel_instrumentation._instruments import CACHE_REQUESTS
 
 __all__ = ["InstrumentedMapping", "cached_with_metrics", "instrument_mapping"]
 
@@ -33,57 +35,108 @@ V = TypeVar("V")
 F = TypeVar("F", bound=Callable[..., Any])
 
 _names = FirstComeValues(100, key="qf.cache.name")
-_state = {"enabled": True}
 _MISSING = object()
+GET, SET, DELETE = "get", "set", "delete"
+# Off after `uninstall()` or when the `cache` instrumentation is disabled: the wrappers exist from
+# import on, so they ask this on every operation.
+_enabled = True
 
 
 class InstrumentedMapping(MutableMapping[K, V]):
-    """A view of `mapping` that records every read (hit or miss), write and delete."""
+    """A view of `mapping` that records every read (hit or miss), write and delete.
 
-    __slots__ = ("_mapping", "name")
+    Each series is bound on its first use (the name is fixed; binding only then keeps operations
+    that never happen out of the export), so an operation costs one locked add on top of the
+    mapping's own. No duration is recorded: an in-process read takes about a
+    microsecond, always inside the histogram's first bucket (1 ms), so it would say nothing and
+    cost more than the read itself (docs/instrumentation.md, "In-process caches").
+    """
+
+    __slots__ = ("_delete", "_hit", "_mapping", "_miss", "_set", "name")
 
     def __init__(self, mapping: MutableMapping[K, V], name: str) -> None:
         self._mapping = mapping
         self.name = _names(name)
+        self._hit: Series | None = None
+        self._miss: Series | None = None
+        self._set: Series | None = None
+        self._delete: Series | None = None
+
+    def _bind(self, slot: str, operation: str, result: str | None) -> Series:
+        series = CACHE_REQUESTS.series(self.name, operation, result)
+        setattr(self, slot, series)
+        return series
 
     @property
     def wrapped(self) -> MutableMapping[K, V]:
         return self._mapping
 
-    def _timed(self, operation: str, action: Callable[[], Any]) -> Any:
-        start = perf_counter()
-        try:
-            value = action()
-        except KeyError:
-            if _state["enabled"]:
-                record(self.name, operation, MISS, perf_counter() - start)
-            raise
-        except Exception as exc:
-            if _state["enabled"]:
-                record_error(self.name, operation, exc, perf_counter() - start)
-            raise
-        if _state["enabled"]:
-            result = (HIT if value is not _MISSING else MISS) if operation == "get" else None
-            record(self.name, operation, result, perf_counter() - start)
-        return value
+    def _failed(self, operation: str, error: Exception) -> None:
+        if _enabled:
+            try:
+                count_error(self.name, operation, error)
+            except Exception:  # ours must not replace the application's exception
+                internal_error("qf.cache.errors")
 
     def __getitem__(self, key: K) -> V:
-        return cast(V, self._timed("get", lambda: self._mapping[key]))
+        try:
+            value = self._mapping[key]
+        except KeyError:
+            if _enabled:
+                (self._miss or self._bind("_miss", GET, MISS)).add(1)
+            raise
+        except Exception as exc:
+            self._failed(GET, exc)
+            raise
+        if _enabled:
+            (self._hit or self._bind("_hit", GET, HIT)).add(1)
+        return value
 
     def get(self, key: K, default: Any = None) -> Any:
-        value = self._timed("get", lambda: self._mapping.get(key, _MISSING))
-        return default if value is _MISSING else value
+        try:
+            value = self._mapping.get(key, _MISSING)
+        except Exception as exc:
+            self._failed(GET, exc)
+            raise
+        if value is _MISSING:
+            if _enabled:
+                (self._miss or self._bind("_miss", GET, MISS)).add(1)
+            return default
+        if _enabled:
+            (self._hit or self._bind("_hit", GET, HIT)).add(1)
+        return value
 
     def __contains__(self, key: object) -> bool:
         # A membership test is a read as far as hit ratio goes.
-        found = self._timed("get", lambda: key in self._mapping or _MISSING)
-        return found is not _MISSING
+        try:
+            found = key in self._mapping
+        except Exception as exc:
+            self._failed(GET, exc)
+            raise
+        if _enabled:
+            if found:
+                (self._hit or self._bind("_hit", GET, HIT)).add(1)
+            else:
+                (self._miss or self._bind("_miss", GET, MISS)).add(1)
+        return found
 
     def __setitem__(self, key: K, value: V) -> None:
-        self._timed("set", lambda: self._mapping.__setitem__(key, value))
+        try:
+            self._mapping[key] = value
+        except Exception as exc:
+            self._failed(SET, exc)
+            raise
+        if _enabled:
+            (self._set or self._bind("_set", SET, None)).add(1)
 
     def __delitem__(self, key: K) -> None:
-        self._timed("delete", lambda: self._mapping.__delitem__(key))
+        try:
+            del self._mapping[key]
+        except Exception as exc:
+            self._failed(DELETE, exc)
+            raise
+        if _enabled:
+            (self._delete or self._bind("_delete", DELETE, None)).add(1)
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._mapping)
@@ -161,9 +214,11 @@ def cached_with_metrics(
 
 
 def install() -> bool:
-    _state["enabled"] = True
+    global _enabled
+    _enabled = True
     return True
 
 
 def uninstall() -> None:
-    _state["enabled"] = False
+    global _enabled
+    _enabled = False
