@@ -18,7 +18,7 @@ from typing import Any
 from opentelemetry import context
 from opentelemetry.trace import Span
 
-from qf_otel._vocabulary import guarded, internal_error
+from qf_otel._vocabulary import internal_error
 from qf_otel_instrumentation import _config, _server_spans
 from qf_otel_instrumentation._instruments import OLD_SERVER_DURATION, SERVER_ACTIVE, SERVER_DURATION
 from qf_otel_instrumentation._semconv import (
@@ -126,9 +126,12 @@ class Exchange:
         if self.done:
             return
         self.done = True
-        self._record(error)
+        # The guarantee of `guarded()`, written in line: this runs on every request.
+        try:
+            self._record(error)
+        except Exception:
+            internal_error("http.server.request.duration")
 
-    @guarded("http.server.request.duration")
     def _record(self, error: BaseException | None) -> None:
         elapsed = self.elapsed if self.elapsed is not None else perf_counter() - self._start
         status = self.status if 100 <= self.status <= 599 else None
