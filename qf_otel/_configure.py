@@ -4,6 +4,7 @@ instrumentation."""
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401 - see _build: must be imported before the provider
 import logging
 import os
 import threading
@@ -179,6 +180,9 @@ def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telem
         return Telemetry(settings=settings, resource=resource, meter_provider=None)
     _apply_vocabulary(settings)
     _recording.set_cardinality_limit(settings.cardinality_limit)
+    # The SDK's MeterProvider renews its resource in a forked child on a ThreadPoolExecutor; the
+    # executor module re-initialises its global lock in the child by an at-fork hook of its own,
+    # which must be registered (module imported) before the provider's, or the child deadlocks.
     readers, pull = build_readers(settings)
     _quiet_sdk_loggers()
     limits = instrument_class_limits(settings)

@@ -9,6 +9,7 @@ import sys
 import uuid
 
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.version import __version__ as sdk_version
 
 from qf_otel._settings import Settings
 from qf_otel._version import __version__
@@ -20,9 +21,12 @@ def process_attributes() -> dict[str, str | int]:
 
 
 def build(settings: Settings) -> Resource:
+    """The resource from the settings alone: `Resource.create()` would re-read
+    OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME behind the settings' precedence."""
     attributes: dict[str, str | int] = {
         "telemetry.sdk.language": "python",
         "telemetry.sdk.name": "opentelemetry",
+        "telemetry.sdk.version": sdk_version,
         "telemetry.distro.name": "qf-otel",
         "telemetry.distro.version": __version__,
         "host.name": socket.gethostname(),
@@ -43,4 +47,4 @@ def build(settings: Settings) -> Resource:
     attributes.update({k: v for k, v in named.items() if v is not None})
     if "service.instance.id" in settings.resource_attributes:  # the user's id is kept
         attributes["service.instance.id"] = settings.resource_attributes["service.instance.id"]
-    return Resource.create(attributes)
+    return Resource(attributes)

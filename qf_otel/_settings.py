@@ -47,6 +47,8 @@ class Settings:
     prometheus_port: int = 9464
     multiprocess_dir: str | None = None
     otlp_endpoint: str | None = None
+    otlp_metrics_endpoint: str | None = None
+    otlp_traces_endpoint: str | None = None
     otlp_protocol: str = "http/protobuf"
     otlp_headers: Mapping[str, str] = field(default_factory=dict)
     otlp_timeout: float = 5.0
@@ -62,27 +64,33 @@ class Settings:
     cardinality_limit: int = 2000
     allowed_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sdk_disabled: bool = False
+    # which argument or variable each value came from, so later errors can name it
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def source(self, field_name: str) -> str:
+        return self.sources.get(field_name, field_name)
 
     def otlp_metrics_url(self) -> str:
-        """The endpoint the metric exporter posts to.
-
-        As with `OTEL_EXPORTER_OTLP_ENDPOINT`, a base URL gets `/v1/metrics` appended for
-        http/protobuf; gRPC takes host:port as given.
-        """
-        base = self.otlp_endpoint or (
-            "http://localhost:4317" if self.otlp_protocol == "grpc" else "http://localhost:4318"
-        )
-        if self.otlp_protocol == "grpc":
-            return base
-        return _with_signal_path(base, "metrics")
+        return self._otlp_url("metrics", self.otlp_metrics_endpoint)
 
     def otlp_traces_url(self) -> str:
+        return self._otlp_url("traces", self.otlp_traces_endpoint)
+
+    def _otlp_url(self, signal: str, specific: str | None) -> str:
+        """Where a signal is sent. The `otlp_endpoint` argument wins, then the signal's own
+        variable (used as given when it has a path), then `OTEL_EXPORTER_OTLP_ENDPOINT`. A base
+        URL gets `/v1/<signal>` appended for http/protobuf; gRPC takes host:port as given."""
+        from_argument = self.sources.get("otlp_endpoint") == "otlp_endpoint"
+        if specific is not None and not from_argument:
+            if self.otlp_protocol == "grpc" or urlsplit(specific).path.strip("/"):
+                return specific
+            return _with_signal_path(specific, signal)
         base = self.otlp_endpoint or (
             "http://localhost:4317" if self.otlp_protocol == "grpc" else "http://localhost:4318"
         )
         if self.otlp_protocol == "grpc":
             return base
-        return _with_signal_path(base, "traces")
+        return _with_signal_path(base, signal)
 
 
 def _with_signal_path(base: str, signal: str) -> str:
@@ -98,6 +106,10 @@ def _with_signal_path(base: str, signal: str) -> str:
 def _str(name: str, raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise ConfigurationError(name, raw, "expected a non-empty string")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:  # how Python decodes non-UTF-8 bytes of the environment
+        raise ConfigurationError(name, raw, "is not valid UTF-8") from None
     return raw.strip()
 
 
@@ -174,7 +186,10 @@ def _protocol(name: str, raw: Any) -> str:
 
 def _endpoint(name: str, raw: Any) -> str:
     text = _str(name, raw)
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as error:
+        raise ConfigurationError(name, raw, f"malformed URL: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(name, raw, "expected an http:// or https:// URL with a host")
     try:
@@ -201,6 +216,21 @@ def _key_values(name: str, raw: Any) -> dict[str, str]:
             )
         result[unquote(key.strip())] = unquote(value.strip())
     return result
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _headers(name: str, raw: Any) -> dict[str, str]:
+    """Key-values that HTTP can carry: token names, no control characters in values."""
+    headers = _key_values(name, raw)
+    for key, value in headers.items():
+        if not _HEADER_NAME.fullmatch(key):
+            raise ConfigurationError(name, raw, f"header name {key!r} is not an HTTP token")
+        if _HEADER_VALUE_FORBIDDEN.search(value):
+            raise ConfigurationError(name, raw, f"header {key!r} has a control character")
+    return headers
 
 
 def _allowed_values(name: str, raw: Any) -> dict[str, tuple[str, ...]]:
@@ -239,11 +269,41 @@ def _ratio(name: str, raw: Any) -> float:
 
 
 def _limit(name: str, raw: Any) -> int:
-    return int(_number(name, raw, low=2, high=10_000_000))
+    value = _number(name, raw, low=2, high=10_000_000)
+    if not value.is_integer():
+        raise ConfigurationError(name, raw, "expected a whole number")
+    return int(value)
 
 
 def _lower_set(name: str, raw: Any) -> frozenset[str]:
     return frozenset(item.lower() for item in _names(name, raw))
+
+
+INSTRUMENTATION_NAMES = frozenset({
+    "asgi", "fastapi", "starlette", "httpx", "requests", "sqlalchemy", "redis", "cache",
+    "system_metrics", "none",
+})
+
+
+def _instrumentation_names(name: str, raw: Any) -> frozenset[str]:
+    """The allow-list: a typo would silently switch everything off, so unknown names fail."""
+    found = _lower_set(name, raw)
+    unknown = sorted(found - INSTRUMENTATION_NAMES)
+    if unknown:
+        raise ConfigurationError(
+            name, raw, f"unknown instrumentation {unknown[0]!r}; expected some of "
+            f"{sorted(INSTRUMENTATION_NAMES)}"
+        )
+    return found
+
+
+def _traces_exporter(name: str, raw: Any) -> bool:
+    found = [item.lower() for item in _names(name, raw)]
+    unknown = [item for item in found if item not in ("otlp", "none")]
+    if unknown:
+        raise ConfigurationError(name, raw, f"unknown traces exporter {unknown[0]!r}; "
+                                 "qf-otel exports traces by otlp (or none)")
+    return "otlp" in found
 
 
 class _Resolver:
@@ -253,6 +313,7 @@ class _Resolver:
         self.arguments = arguments
         self.environ = environ
         self.values: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
 
     def take(
         self, field_name: str, env: tuple[str, ...], parse: Callable[[str, Any], T]
@@ -260,17 +321,20 @@ class _Resolver:
         if self.arguments.get(field_name) is not None:
             value = parse(field_name, self.arguments[field_name])
             self.values[field_name] = value
+            self.sources[field_name] = field_name
             return value
         for variable in env:
             raw = self.environ.get(variable)
             if raw is not None and raw.strip() != "":
                 value = parse(variable, raw)
                 self.values[field_name] = value
+                self.sources[field_name] = variable
                 return value
         return None
 
 
-ARGUMENTS = frozenset(Settings.__dataclass_fields__) - {"sdk_disabled"}
+ARGUMENTS = frozenset(Settings.__dataclass_fields__) - {
+    "sdk_disabled", "sources", "otlp_metrics_endpoint", "otlp_traces_endpoint"}
 
 
 def resolve(arguments: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
@@ -278,7 +342,8 @@ def resolve(arguments: Mapping[str, Any], environ: Mapping[str, str]) -> Setting
     if unknown:
         raise ConfigurationError(unknown[0], arguments[unknown[0]], "unknown argument")
     r = _Resolver(arguments, environ)
-    r.take("sdk_disabled", ("OTEL_SDK_DISABLED",), _bool)
+    if r.take("sdk_disabled", ("OTEL_SDK_DISABLED",), _bool):
+        return Settings(sdk_disabled=True)  # a no-op: nothing else is read, nothing can fail
     attributes = r.take("resource_attributes", ("OTEL_RESOURCE_ATTRIBUTES",), _key_values) or {}
     # service.* given in OTEL_RESOURCE_ATTRIBUTES count, under the more specific variables
     for field_name, variable, key in (
@@ -293,14 +358,13 @@ def resolve(arguments: Mapping[str, Any], environ: Mapping[str, str]) -> Setting
     r.take("prometheus_host", ("OTEL_EXPORTER_PROMETHEUS_HOST",), _str)
     r.take("prometheus_port", ("OTEL_EXPORTER_PROMETHEUS_PORT",), _port)
     r.take("multiprocess_dir", ("QF_OTEL_MULTIPROCESS_DIR",), _str)
-    r.take(
-        "otlp_endpoint", ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
-        _endpoint,
-    )
+    r.take("otlp_endpoint", ("OTEL_EXPORTER_OTLP_ENDPOINT",), _endpoint)
+    r.take("otlp_metrics_endpoint", ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",), _endpoint)
+    r.take("otlp_traces_endpoint", ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",), _endpoint)
     r.take("otlp_protocol", ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
            _protocol)
     r.take("otlp_headers", ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"),
-           _key_values)
+           _headers)
     # The spec's variables are in milliseconds; the arguments are in seconds.
     if r.take("otlp_timeout", (), _positive_seconds) is None:
         r.take("otlp_timeout", ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"),
@@ -309,11 +373,9 @@ def resolve(arguments: Mapping[str, Any], environ: Mapping[str, str]) -> Setting
         r.take("export_interval", ("OTEL_METRIC_EXPORT_INTERVAL",),
                lambda n, v: _positive_seconds(n, v, scale=0.001))
     if r.take("traces_enabled", ("QF_OTEL_TRACES_ENABLED",), _bool) is None:
-        traces_exporter = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-        if traces_exporter and traces_exporter != "none":
-            r.values["traces_enabled"] = True
+        r.take("traces_enabled", ("OTEL_TRACES_EXPORTER",), _traces_exporter)
     r.take("traces_sampling_ratio", ("OTEL_TRACES_SAMPLER_ARG",), _ratio)
-    r.take("instrumentations", ("QF_OTEL_INSTRUMENTATIONS",), _lower_set)
+    r.take("instrumentations", ("QF_OTEL_INSTRUMENTATIONS",), _instrumentation_names)
     r.take("disabled_instrumentations", ("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",), _lower_set)
     r.take("excluded_urls", ("OTEL_PYTHON_EXCLUDED_URLS",), _patterns)
     extra_keys = r.take("redact_query_keys", ("QF_OTEL_REDACT_QUERY_KEYS",), _lower_set)
@@ -325,4 +387,4 @@ def resolve(arguments: Mapping[str, Any], environ: Mapping[str, str]) -> Setting
            ("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE",), _names)
     r.take("cardinality_limit", ("QF_OTEL_CARDINALITY_LIMIT",), _limit)
     r.take("allowed_values", ("QF_OTEL_ALLOWED_VALUES",), _allowed_values)
-    return Settings(**r.values)
+    return Settings(**r.values, sources=r.sources)
