@@ -19,6 +19,6 @@ def count_error(name: str, operation: str, error: BaseException) -> None:
 
 @guarded("qf.cache.errors")
 def record_error(name: str, operation: str, error: BaseException, elapsed: float) -> None:
-    """A remote cache's failed operation: also its duration (in-process caches record none)."""
+    """A failed operation: the error, the request, and its duration."""
     count_error(name, operation, error)
     CACHE_DURATION.series(name, operation).record(elapsed)

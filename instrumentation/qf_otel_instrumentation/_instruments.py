@@ -82,8 +82,7 @@ CACHE_REQUESTS = Counter(
     attributes=("qf.cache.name", "qf.cache.operation", "qf.cache.result"), scope=CACHE_SCOPE,
 )
 CACHE_DURATION = Histogram(
-    "qf.cache.operation.duration", unit="s",
-    description="Duration of remote cache operations (Redis); in-process caches record none.",
+    "qf.cache.operation.duration", unit="s", description="Duration of cache operations.",
     attributes=("qf.cache.name", "qf.cache.operation"), boundaries=DB_BUCKETS, scope=CACHE_SCOPE,
 )
 CACHE_ERRORS = Counter(

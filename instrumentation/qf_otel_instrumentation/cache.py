@@ -1,9 +1,9 @@
 """Hit/miss metrics for in-process caches: a mapping wrapper and a memoising decorator.
 
-Both record the same `qf.cache.requests` / `qf.cache.errors` series as the Redis instrumentation
-(but not `qf.cache.operation.duration`: see `InstrumentedMapping`), under the cache name you give
-(a name from your code, not from data: names past the first 100 distinct ones fold to `other`).
-Keys and values are never recorded.
+Both record the same `qf.cache.requests` / `qf.cache.operation.duration` / `qf.cache.errors`
+series as the Redis instrumentation, under the cache name you give (a name from your code, not
+from data: names past the first 100 distinct ones fold to `other`). Keys and values are never
+recorded.
 
     from cachetools import TTLCache
     from qf_otel_instrumentation.cache import instrument_mapping, cached_with_metrics
@@ -20,13 +20,12 @@ import functools
 import inspect
 from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
+from time import perf_counter
 from typing import Any, TypeVar, cast
 
-from qf_otel._recording import Series
-from qf_otel._vocabulary import internal_error
 from qf_otel_instrumentation._bounded import FirstComeValues
-from qf_otel_instrumentation._cache_recording import HIT, MISS, count_error
-from qf_otel_instrumentation._instruments import CACHE_REQUESTS
+from qf_otel_instrumentation._cache_recording import HIT, MISS, record_error
+from qf_otel_instrumentation._instruments import CACHE_DURATION, CACHE_REQUESTS
 
 __all__ = ["InstrumentedMapping", "cached_with_metrics", "instrument_mapping"]
 
@@ -42,14 +41,28 @@ GET, SET, DELETE = "get", "set", "delete"
 _enabled = True
 
 
+class _Outcome:
+    """One outcome (a hit, a miss, a write, a delete) of one cache: its count and the
+    operation's duration, bound once."""
+
+    __slots__ = ("count", "duration")
+
+    def __init__(self, name: str, operation: str, result: str | None) -> None:
+        self.count = CACHE_REQUESTS.series(name, operation, result)
+        self.duration = CACHE_DURATION.series(name, operation)
+
+    def record(self, elapsed: float) -> None:
+        self.count.add(1)
+        self.duration.record(elapsed)
+
+
 class InstrumentedMapping(MutableMapping[K, V]):
     """A view of `mapping` that records every read (hit or miss), write and delete.
 
-    Each series is bound on its first use (the name is fixed; binding only then keeps operations
-    that never happen out of the export), so an operation costs one locked add on top of the
-    mapping's own. No duration is recorded: an in-process read takes about a
-    microsecond, always inside the histogram's first bucket (1 ms), so it would say nothing and
-    cost more than the read itself (docs/instrumentation.md, "In-process caches").
+    Each outcome's series are bound on its first use (the name is fixed; binding only then keeps
+    outcomes that never happen out of the export), so an operation costs two clock reads, a
+    locked add and a histogram update on top of the mapping's own (docs/instrumentation.md,
+    "In-process caches", has the measured cost and why the duration is kept).
     """
 
     __slots__ = ("_delete", "_hit", "_mapping", "_miss", "_set", "name")
@@ -57,86 +70,87 @@ class InstrumentedMapping(MutableMapping[K, V]):
     def __init__(self, mapping: MutableMapping[K, V], name: str) -> None:
         self._mapping = mapping
         self.name = _names(name)
-        self._hit: Series | None = None
-        self._miss: Series | None = None
-        self._set: Series | None = None
-        self._delete: Series | None = None
+        self._hit: _Outcome | None = None
+        self._miss: _Outcome | None = None
+        self._set: _Outcome | None = None
+        self._delete: _Outcome | None = None
 
-    def _bind(self, slot: str, operation: str, result: str | None) -> Series:
-        series = CACHE_REQUESTS.series(self.name, operation, result)
-        setattr(self, slot, series)
-        return series
+    def _bind(self, slot: str, operation: str, result: str | None) -> _Outcome:
+        outcome = _Outcome(self.name, operation, result)
+        setattr(self, slot, outcome)
+        return outcome
 
     @property
     def wrapped(self) -> MutableMapping[K, V]:
         return self._mapping
 
-    def _failed(self, operation: str, error: Exception) -> None:
+    def _failed(self, operation: str, error: Exception, start: float) -> None:
         if _enabled:
-            try:
-                count_error(self.name, operation, error)
-            except Exception:  # ours must not replace the application's exception
-                internal_error("qf.cache.errors")
+            record_error(self.name, operation, error, perf_counter() - start)
 
     def __getitem__(self, key: K) -> V:
+        start = perf_counter()
         try:
             value = self._mapping[key]
         except KeyError:
             if _enabled:
-                (self._miss or self._bind("_miss", GET, MISS)).add(1)
+                (self._miss or self._bind("_miss", GET, MISS)).record(perf_counter() - start)
             raise
         except Exception as exc:
-            self._failed(GET, exc)
+            self._failed(GET, exc, start)
             raise
         if _enabled:
-            (self._hit or self._bind("_hit", GET, HIT)).add(1)
+            (self._hit or self._bind("_hit", GET, HIT)).record(perf_counter() - start)
         return value
 
     def get(self, key: K, default: Any = None) -> Any:
+        start = perf_counter()
         try:
             value = self._mapping.get(key, _MISSING)
         except Exception as exc:
-            self._failed(GET, exc)
+            self._failed(GET, exc, start)
             raise
         if value is _MISSING:
             if _enabled:
-                (self._miss or self._bind("_miss", GET, MISS)).add(1)
+                (self._miss or self._bind("_miss", GET, MISS)).record(perf_counter() - start)
             return default
         if _enabled:
-            (self._hit or self._bind("_hit", GET, HIT)).add(1)
+            (self._hit or self._bind("_hit", GET, HIT)).record(perf_counter() - start)
         return value
 
     def __contains__(self, key: object) -> bool:
         # A membership test is a read as far as hit ratio goes.
+        start = perf_counter()
         try:
             found = key in self._mapping
         except Exception as exc:
-            self._failed(GET, exc)
+            self._failed(GET, exc, start)
             raise
         if _enabled:
-            if found:
-                (self._hit or self._bind("_hit", GET, HIT)).add(1)
-            else:
-                (self._miss or self._bind("_miss", GET, MISS)).add(1)
+            outcome = (self._hit or self._bind("_hit", GET, HIT)) if found else (
+                self._miss or self._bind("_miss", GET, MISS))
+            outcome.record(perf_counter() - start)
         return found
 
     def __setitem__(self, key: K, value: V) -> None:
+        start = perf_counter()
         try:
             self._mapping[key] = value
         except Exception as exc:
-            self._failed(SET, exc)
+            self._failed(SET, exc, start)
             raise
         if _enabled:
-            (self._set or self._bind("_set", SET, None)).add(1)
+            (self._set or self._bind("_set", SET, None)).record(perf_counter() - start)
 
     def __delitem__(self, key: K) -> None:
+        start = perf_counter()
         try:
             del self._mapping[key]
         except Exception as exc:
-            self._failed(DELETE, exc)
+            self._failed(DELETE, exc, start)
             raise
         if _enabled:
-            (self._delete or self._bind("_delete", DELETE, None)).add(1)
+            (self._delete or self._bind("_delete", DELETE, None)).record(perf_counter() - start)
 
     def __iter__(self) -> Iterator[K]:
         return iter(self._mapping)
