@@ -4,8 +4,13 @@ instrumentation."""
 from __future__ import annotations
 
 import atexit
-import concurrent.futures.thread  # noqa: F401 - see _build: must be imported before the provider
+
+# The SDK's MeterProvider renews its resource in a forked child on a ThreadPoolExecutor; the
+# executor module re-initialises its global lock in the child by an at-fork hook of its own,
+# which must be registered (module imported) before the provider's, or the child deadlocks.
+import concurrent.futures.thread  # noqa: F401
 import logging
+import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -13,20 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from qf_otel import _bridge, _recording, _resource
-from qf_otel._exporters import build_readers, build_tracer_provider, instrument_class_limits
+from qf_otel._exporters import build_readers, build_tracer_provider
 from qf_otel._limits import OncePerMinute
-from qf_otel._prometheus_pull import PrometheusPullExport
+from qf_otel._prometheus_pull import PrometheusPullExport, url_host
 from qf_otel._settings import ConfigurationError, Settings, resolve
 
 _logger = logging.getLogger("qf_otel")
 _lock = threading.Lock()
 _current: Telemetry | None = None
+_current_extra: tuple[MetricReader, ...] = ()
 
 
 @dataclass
@@ -46,28 +53,39 @@ class Telemetry:
         """Where `/metrics` is served by this process group, if the pull exporter is on."""
         if self.prometheus is None:
             return None
-        return f"http://{self.settings.prometheus_host}:{self.prometheus.port}/metrics"
+        host = url_host(self.settings.prometheus_host)
+        return f"http://{host}:{self.prometheus.port}/metrics"
 
     def force_flush(self, timeout: float = 5.0) -> bool:
-        """Export what is recorded now; never raises, never waits longer than `timeout` seconds."""
-        done = True
-        for provider in (self.meter_provider, self.tracer_provider):
-            if provider is None:
-                continue
-            try:
-                done = bool(provider.force_flush(timeout_millis=int(timeout * 1000))) and done
-            except Exception:
-                _logger.exception("qf-otel: flush failed")
-                done = False
-        return done
+        """Export what is recorded now; never raises, never waits longer than `timeout` seconds
+        (the SDK would wait its export timeout per provider). False if it did not finish."""
+        outcome: list[bool] = []
+
+        def flush() -> None:
+            done = True
+            for provider in (self.meter_provider, self.tracer_provider):
+                if provider is None:
+                    continue
+                try:
+                    done = bool(provider.force_flush(timeout_millis=int(budget * 1000))) and done
+                except Exception:
+                    _logger.exception("qf-otel: flush failed")
+                    done = False
+            outcome.append(done)
+
+        budget = _seconds(timeout, 5.0)
+        _bounded(flush, budget, "flush")
+        return bool(outcome and outcome[0])
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Flush and stop, bounded by `timeout` seconds (default: the OTLP timeout + 1 s)."""
         if self._stopped:
             return
         self._stopped = True
-        budget = timeout if timeout is not None else self.settings.otlp_timeout + 1.0
-        _bounded(self._shutdown_providers, budget)
+        if self.prometheus is not None:
+            self.prometheus.shutdown()  # first: a fork from now on must not re-open the port
+        _bounded(self._shutdown_providers, _seconds(timeout, self.settings.otlp_timeout + 1.0),
+                 "shutdown")
 
     def _shutdown_providers(self) -> None:
         for provider in (self.tracer_provider, self.meter_provider):
@@ -79,13 +97,20 @@ class Telemetry:
                 _logger.exception("qf-otel: shutdown failed")
 
 
-def _bounded(work: Any, seconds: float) -> None:
+def _seconds(value: float | None, default: float) -> float:
+    """A usable timeout: the default for None, NaN, infinite or negative values."""
+    if value is None or not math.isfinite(value) or value < 0:
+        return default
+    return float(value)
+
+
+def _bounded(work: Any, seconds: float, what: str) -> None:
     """Run `work` on a daemon thread and stop waiting after `seconds`: exit must never hang."""
-    worker = threading.Thread(target=work, name="qf-otel-shutdown", daemon=True)
+    worker = threading.Thread(target=work, name=f"qf-otel-{what}", daemon=True)
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        _logger.warning("qf-otel: shutdown did not finish within %.1f s; abandoning it", seconds)
+        _logger.warning("qf-otel: %s did not finish within %.1f s; abandoning it", what, seconds)
 
 
 def configure(
@@ -160,18 +185,24 @@ def configure(
     arguments = {k: v for k, v in locals().items()
                  if v is not None and k != "additional_metric_readers"}
     settings = resolve(arguments, os.environ)
-    global _current
+    extra = tuple(additional_metric_readers)
+    global _current, _current_extra
     with _lock:
         if _current is not None:
-            if _current.settings != settings:
+            if _current.settings != settings or not _same_readers(_current_extra, extra):
                 raise ConfigurationError(
                     "configure", "second call",
                     "qf-otel is already configured with different settings in this process; "
                     "call qf_otel.shutdown() first or pass the same settings",
                 )
             return _current
-        _current = _build(settings, tuple(additional_metric_readers))
+        _current = _build(settings, extra)
+        _current_extra = extra
         return _current
+
+
+def _same_readers(first: tuple[MetricReader, ...], second: tuple[MetricReader, ...]) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
 def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telemetry:
@@ -179,33 +210,39 @@ def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telem
     if settings.sdk_disabled:
         return Telemetry(settings=settings, resource=resource, meter_provider=None)
     _apply_vocabulary(settings)
-    _recording.set_cardinality_limit(settings.cardinality_limit)
-    # The SDK's MeterProvider renews its resource in a forked child on a ThreadPoolExecutor; the
-    # executor module re-initialises its global lock in the child by an at-fork hook of its own,
-    # which must be registered (module imported) before the provider's, or the child deadlocks.
+    # Everything that can fail on the user's settings runs first (the port is bound here), so a
+    # failed configure() leaves no global provider and no exporting thread behind.
     readers, pull = build_readers(settings)
-    _quiet_sdk_loggers()
-    limits = instrument_class_limits(settings)
-    for reader in extra_readers:
-        reader._instrument_class_cardinality_limit.update(limits)
+    try:
+        tracer_provider = (build_tracer_provider(settings, resource)
+                           if settings.traces_enabled else None)
+    except BaseException:
+        for reader in readers:
+            reader.shutdown()
+        raise
+    _recording.set_cardinality_limit(settings.cardinality_limit)
     meter_provider = MeterProvider(
-        metric_readers=[*readers, *extra_readers], resource=resource, shutdown_on_exit=False
+        metric_readers=[*readers, *extra_readers], resource=resource, shutdown_on_exit=False,
+        views=_VIEWS,
     )
     _bridge.attach(meter_provider)
     metrics.set_meter_provider(meter_provider)
-    tracer_provider = None
-    if settings.traces_enabled:
-        tracer_provider = build_tracer_provider(settings, resource)
+    if tracer_provider is not None:
         trace.set_tracer_provider(tracer_provider)
+    _quiet_sdk_loggers()  # after every exporter module is imported
     telemetry = Telemetry(settings=settings, resource=resource, meter_provider=meter_provider,
                           tracer_provider=tracer_provider, prometheus=pull)
-    if pull is not None:
-        pull.start()
     telemetry.instrumented = _instrument(settings)
     atexit.register(telemetry.shutdown)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=lambda: _after_fork(telemetry))
     return telemetry
+
+
+# The application's own histograms in seconds get the semantic conventions' buckets, as ours do
+# (the SDK's default buckets are for milliseconds).
+_VIEWS = (
+    View(instrument_type=Histogram, instrument_unit="s",
+         aggregation=ExplicitBucketHistogramAggregation(list(_recording.HTTP_BUCKETS))),
+)
 
 
 def _quiet_sdk_loggers() -> None:
@@ -222,18 +259,29 @@ def _quiet_sdk_loggers() -> None:
             logger.addFilter(once)
 
 
-def _after_fork(telemetry: Telemetry) -> None:
-    """A forked worker is a new instance: new id, own series, own /metrics registration."""
+def _after_fork() -> None:
+    """A forked worker is a new instance: new id, counts from zero, own /metrics registration.
+    (The fast core zeroes itself; the SDK keeps the parent's aggregations, so drop them.)"""
+    telemetry = _current
+    if telemetry is None or telemetry._stopped or telemetry.meter_provider is None:
+        return
     try:
         fresh = Resource(_resource.process_attributes())
         telemetry.resource = telemetry.resource.merge(fresh)
         for provider in (telemetry.meter_provider, telemetry.tracer_provider):
             if provider is not None:
                 provider._update_resource(fresh)
+        consumer = telemetry.meter_provider._measurement_consumer
+        for storage in consumer._reader_storages.values():
+            storage._instrument_view_instrument_matches = {}
         if telemetry.prometheus is not None:
             telemetry.prometheus.after_fork_in_child()
     except Exception:
         _logger.exception("qf-otel: re-initialising after fork failed")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def _apply_vocabulary(settings: Settings) -> None:

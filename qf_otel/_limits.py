@@ -20,7 +20,8 @@ FAILURES = Counter(
 )
 
 
-def log_once(logger: logging.Logger, kind: str, message: str, *args: object) -> None:
+def log_once(logger: logging.Logger, kind: str, message: str, *args: object,
+             exc_info: bool = False) -> None:
     """Log `message` at warning level unless the same `kind` was logged within the last minute."""
     now = time.monotonic()
     with _lock:
@@ -28,7 +29,7 @@ def log_once(logger: logging.Logger, kind: str, message: str, *args: object) -> 
         if last is not None and now - last < _WINDOW_SECONDS:
             return
         _last_logged[kind] = now
-    logger.warning(message, *args)
+    logger.warning(message, *args, exc_info=exc_info)
 
 
 class OncePerMinute(logging.Filter):

@@ -2,20 +2,22 @@
 
 One port, many workers (uvicorn --workers, gunicorn, gunicorn --preload): whichever process of the
 group binds the configured port first serves it; every other process of the group serves its own
-families on a private loopback port and registers that port in the group's directory. A scrape of
-the shared port answers with the families of every live process of the group, each series labelled
-with its process's `service_instance_id`, so counters never jump between workers and the totals
-over workers are exact. If the serving process dies, another takes the port over within seconds.
-A single process never starts the extra machinery: it simply serves what it has.
+families on a private loopback port and registers that port in the group's directory
+(`_prometheus_group`). A scrape of the shared port answers with the families of every live process
+of the group, each series labelled with its process's `service_instance_id`, so counters never
+jump between workers and the totals over workers are exact. If the serving process dies, another
+takes the port over within seconds. A single process never starts the extra machinery.
+
+A port already held by something that is not a qf-otel process of the same group is an error at
+`configure()`: silently joining would hand every scrape to a stranger.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import json
 import logging
 import os
+import socket
 import tempfile
 import threading
 import urllib.request
@@ -27,33 +29,67 @@ from opentelemetry.sdk.metrics.export import MetricReader, MetricsData
 
 from qf_otel import _prometheus_text as text
 from qf_otel._limits import log_once
+from qf_otel._prometheus_group import WorkerGroup
 
 _logger = logging.getLogger(__name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TAKEOVER_SECONDS = 2.0
-PEER_TIMEOUT_SECONDS = 2.0
+GROUP_PATH = "/qf-otel/group"
+
+
+class PortHeldElsewhere(OSError):
+    """The port is in use by something that is not a process of this qf-otel group."""
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False  # a second bind of the shared port must fail, that is the point
+    # Reuse lets a restarted service bind at once although the last scrape's connection is in
+    # TIME_WAIT; a port with a live listener still refuses a second bind (Linux semantics).
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def _server_class(host: str) -> type[_Server]:
+    family = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+    return _Server6 if family == socket.AF_INET6 else _Server
+
+
+def _loopback_for(host: str) -> str:
+    """Where this host can reach a server bound to `host` (a wildcard bind is reached locally)."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 class PrometheusPullExport(MetricReader):
     """A pull reader: collects on each scrape and renders the Prometheus text format."""
 
-    def __init__(self, host: str, port: int, group_dir: str | None) -> None:
-        super().__init__()
+    def __init__(self, host: str, port: int, group_dir: str | None,
+                 cardinality_limits: dict[type, int] | None = None) -> None:
+        super().__init__(cardinality_limits=cardinality_limits)
         self._host = host
         self._port = port
         default_dir = os.path.join(tempfile.gettempdir(), f"qf-otel-{os.getuid()}-{host}-{port}")
-        self._group_dir = Path(group_dir or default_dir)
+        self._group = WorkerGroup(Path(group_dir or default_dir))
         self._server: _Server | None = None
         self._private: _Server | None = None
         self._stop = threading.Event()
         self._takeover: threading.Thread | None = None
         self._lock = threading.Lock()
         self._latest: MetricsData | None = None
+        # Once this process has been part of a group its series keep the instance label, so
+        # they do not change identity when peers come and go.
+        self._grouped = False
         if hasattr(os, "register_at_fork"):
             # Never fork in the middle of a scrape: a child would inherit the SDK's collection
             # locks held by a thread that does not exist there, and its first scrape would hang.
@@ -79,25 +115,37 @@ class PrometheusPullExport(MetricReader):
                 server.shutdown()
                 server.server_close()
         self._server = self._private = None
-        with contextlib.suppress(OSError):
-            self._registration().unlink()
+        self._group.unregister()
 
     # --- serving ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind the shared port, or join the group as a peer. Raises only if the host is bad."""
+        """Bind the shared port, or join the group serving it.
+
+        Raises OSError (a host that cannot be bound), `PortHeldElsewhere`, or
+        `GroupDirectoryError`; configure() turns each into a ConfigurationError.
+        """
+        self._group.ensure()
         if self._try_serve_shared():
             return
+        if not self._port_serves_my_group():
+            raise PortHeldElsewhere(
+                f"port {self._port} is in use by another program (not a qf-otel worker of this "
+                "service); choose another port or stop that program")
         self._serve_private()
 
     @property
     def port(self) -> int:
         server = self._server
-        return server.server_address[1] if server else self._port
+        return int(server.server_address[1]) if server else self._port
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
 
     def _try_serve_shared(self) -> bool:
         try:
-            server = _Server((self._host, self._port), self._handler(shared=True))
+            server = _server_class(self._host)((self._host, self._port), self._handler(True))
         except OSError as error:
             if error.errno != errno.EADDRINUSE:
                 raise
@@ -107,13 +155,21 @@ class PrometheusPullExport(MetricReader):
                          daemon=True).start()
         return True
 
+    def _port_serves_my_group(self) -> bool:
+        url = f"http://{url_host(_loopback_for(self._host))}:{self._port}{GROUP_PATH}"
+        try:
+            with urllib.request.urlopen(url, timeout=TAKEOVER_SECONDS) as response:
+                return bool(response.read().decode() == str(self._group.directory))
+        except (OSError, ValueError):
+            return False
+
     def _serve_private(self) -> None:
+        self._grouped = True
         if self._private is None:
-            self._private = _Server(("127.0.0.1", 0), self._handler(shared=False))
+            self._private = _Server(("127.0.0.1", 0), self._handler(False))
             threading.Thread(target=self._private.serve_forever, name="qf-otel-prometheus-peer",
                              daemon=True).start()
-        self._group_dir.mkdir(parents=True, exist_ok=True)
-        self._registration().write_text(str(self._private.server_address[1]))
+        self._group.register(int(self._private.server_address[1]))
         if self._takeover is None or not self._takeover.is_alive():
             self._takeover = threading.Thread(target=self._watch_shared_port,
                                               name="qf-otel-prometheus-takeover", daemon=True)
@@ -125,15 +181,11 @@ class PrometheusPullExport(MetricReader):
         while not self._stop.wait(TAKEOVER_SECONDS):
             try:
                 if self._try_serve_shared():
-                    with contextlib.suppress(OSError):
-                        self._registration().unlink()
+                    self._group.unregister()
                     return
             except OSError as error:
                 log_once(_logger, "takeover", "qf-otel: cannot bind %s:%s: %s",
                          self._host, self._port, error)
-
-    def _registration(self) -> Path:
-        return self._group_dir / f"{os.getpid()}.port"
 
     def after_fork_in_child(self) -> None:
         """A forked child (gunicorn --preload) inherits the socket but not the serving thread."""
@@ -141,11 +193,11 @@ class PrometheusPullExport(MetricReader):
         self._server = None
         self._private = None
         self._takeover = None
-        self._stop = threading.Event()
         self._lock = threading.Lock()
+        if self._stop.is_set():
+            return  # shut down before the fork: the child serves nothing either
         if inherited is not None:
-            with contextlib.suppress(OSError):
-                inherited.socket.close()
+            inherited.socket.close()
         try:
             self._serve_private()
         except OSError as error:
@@ -160,41 +212,19 @@ class PrometheusPullExport(MetricReader):
             self.collect()
             data = self._latest
         families = text.to_families(data, with_instance=labelled)
-        if not labelled:
-            info = text.target_info(data)
-            if info is not None:
-                families["target_info"] = info
+        info = text.target_info(data)
+        if info is not None:
+            families["target_info"] = info
         return families
 
-    def _peer_ports(self) -> list[int]:
-        ports = []
-        with contextlib.suppress(OSError):
-            for entry in self._group_dir.glob("*.port"):
-                pid = int(entry.stem) if entry.stem.isdigit() else -1
-                if pid == os.getpid():
-                    continue
-                if pid <= 0 or not _alive(pid):
-                    with contextlib.suppress(OSError):
-                        entry.unlink()
-                    continue
-                with contextlib.suppress(OSError, ValueError):
-                    ports.append(int(entry.read_text()))
-        return ports
-
     def render_shared(self) -> str:
-        peers = self._peer_ports()
-        if not peers:
+        peers = self._group.peer_ports()
+        if peers:
+            self._grouped = True
+        if not self._grouped:
             return text.render(self._own_families(labelled=False).values())
         merged = self._own_families(labelled=True)
-        for port in peers:
-            try:
-                url = f"http://127.0.0.1:{port}/families"
-                with urllib.request.urlopen(url, timeout=PEER_TIMEOUT_SECONDS) as response:
-                    payload = json.loads(response.read())
-            except (OSError, ValueError) as error:
-                log_once(_logger, f"peer-{port}", "qf-otel: worker on port %s did not answer: %s",
-                         port, error)
-                continue
+        for payload in self._group.fetch(peers):
             for raw in payload:
                 family = merged.get(raw["name"])
                 if family is None:
@@ -205,26 +235,29 @@ class PrometheusPullExport(MetricReader):
 
     def render_peer(self) -> bytes:
         families = self._own_families(labelled=True)
-        return json.dumps(
-            [{"name": f.name, "type": f.type, "help": f.help, "samples": f.samples}
-             for f in families.values()]
-        ).encode()
+        return text.to_json(families.values())
 
     def _handler(self, shared: bool) -> type[BaseHTTPRequestHandler]:
         export = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 10  # an idle or slow client must not hold a thread of the app for long
+
             def do_GET(self) -> None:
+                path = self.path.split("?")[0]
                 try:
-                    if shared and self.path.split("?")[0] in ("/metrics", "/"):
+                    if shared and path in ("/metrics", "/"):
                         body, kind = export.render_shared().encode(), CONTENT_TYPE
-                    elif not shared and self.path == "/families":
+                    elif shared and path == GROUP_PATH:
+                        body, kind = str(export._group.directory).encode(), "text/plain"
+                    elif not shared and path == "/families":
                         body, kind = export.render_peer(), "application/json"
                     else:
                         self.send_error(404)
                         return
                 except Exception:  # a scrape must never take the process down
-                    _logger.exception("qf-otel: rendering /metrics failed")
+                    log_once(_logger, "render", "qf-otel: rendering /metrics failed",
+                             exc_info=True)
                     self.send_error(500)
                     return
                 self.send_response(200)
@@ -237,13 +270,3 @@ class PrometheusPullExport(MetricReader):
                 pass
 
         return Handler
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

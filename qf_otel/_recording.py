@@ -118,13 +118,20 @@ class Instrument:
         self._series: dict[tuple[AttributeValue, ...], Series] = {}
         self._overflow: Series | None = None
         self._lock = threading.Lock()
+        self._shared_with: Instrument | None = None
         with _registry_lock:
             existing = _instruments.get(name)
-            if existing is not None and (existing.kind, existing.unit, existing.attributes) != (
-                self.kind, self.unit, self.attributes
+            if existing is None:
+                _instruments[name] = self
+                return
+            if (existing.kind, existing.unit, existing.attributes, existing._shape()) != (
+                self.kind, self.unit, self.attributes, self._shape()
             ):
                 raise ValueError(f"instrument {name!r} is already defined differently")
-            _instruments[name] = self
+            # the same instrument defined again (a second module, a reload): one stream, shared
+            self._series = existing._series
+            self._lock = existing._lock
+            self._shared_with = existing
 
     def series(self, *values: AttributeValue) -> Series:
         """The bound series for these attribute values (in the order of `attributes`).
@@ -148,9 +155,10 @@ class Instrument:
             if found is not None:
                 return found
             if len(self._series) >= _cardinality_limit - 1:
-                if self._overflow is None:
-                    self._overflow = self._make(dict(OVERFLOW_ATTRIBUTES))
-                return self._overflow
+                owner = self._shared_with or self
+                if owner._overflow is None:
+                    owner._overflow = owner._make(dict(OVERFLOW_ATTRIBUTES))
+                return owner._overflow
             attributes: dict[str, AttributeValue] = {
                 k: v for k, v in zip(self.attributes, values, strict=True) if v is not None
             }
@@ -160,6 +168,9 @@ class Instrument:
 
     def _make(self, attributes: dict[str, AttributeValue]) -> Series:
         return Series(attributes, 0)
+
+    def _shape(self) -> tuple[float, ...]:
+        return ()
 
     def all_series(self) -> list[Series]:
         with self._lock:
@@ -214,6 +225,9 @@ class Histogram(Instrument):
 
     def _make(self, attributes: dict[str, AttributeValue]) -> Series:
         return HistogramSeries(attributes, self.boundaries)
+
+    def _shape(self) -> tuple[float, ...]:
+        return self.boundaries
 
 
 def instruments() -> list[Instrument]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
@@ -28,7 +29,9 @@ class QfOtelDistro(BaseDistro):  # type: ignore[misc]
     """Loads contrib instrumentors except those qf-otel replaces (no double recording)."""
 
     def _configure(self, **kwargs: Any) -> None:
-        pass  # configuration is the configurator's job, from the same environment
+        # configuration is the configurator's job; with only OTEL_PYTHON_DISTRO set, make sure
+        # it is ours and not whichever other configurator's entry point comes first
+        os.environ.setdefault("OTEL_PYTHON_CONFIGURATOR", "qf_otel")
 
     def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
         if entry_point.name in _replaced_contrib():

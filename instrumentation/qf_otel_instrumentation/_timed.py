@@ -4,6 +4,8 @@
 to leave the call unobserved (nothing to record, or a failure of ours). `finish(prepared, result,
 error, elapsed)` runs once the call has returned (`error` None) or raised (`result` None; the
 exception then propagates unchanged). Both are `guarded`, so neither raises into the application.
+Calls made under the SDK's suppress-instrumentation context (its own OTLP exports) are not
+observed: they are not the application's traffic, and tracing a span export would feed itself.
 
 The sync and the async wrapper are the same steps; they cannot be one function, since an async
 method must be replaced by a coroutine function.
@@ -16,6 +18,8 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any, TypeVar
 
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
 from qf_otel_instrumentation import _config
 
 T = TypeVar("T")
@@ -24,13 +28,17 @@ Finish = Callable[[T, Any, "BaseException | None", float], None]
 Wrap = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
+def _observed() -> bool:
+    return _config.CONFIG.enabled and is_instrumentation_enabled()
+
+
 def timed(prepare: Prepare[T], finish: Finish[T]) -> Wrap:
     """Makes the replacement of a synchronous method (for `Patches.apply`)."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         def timed_call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            prepared = prepare(self, args, kwargs) if _config.CONFIG.enabled else None
+            prepared = prepare(self, args, kwargs) if _observed() else None
             if prepared is None:
                 return original(self, *args, **kwargs)
             start = perf_counter()
@@ -53,7 +61,7 @@ def timed_async(prepare: Prepare[T], finish: Finish[T]) -> Wrap:
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         async def timed_call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            prepared = prepare(self, args, kwargs) if _config.CONFIG.enabled else None
+            prepared = prepare(self, args, kwargs) if _observed() else None
             if prepared is None:
                 return await original(self, *args, **kwargs)
             start = perf_counter()

@@ -65,8 +65,6 @@ def test_malformed_ipv6_endpoint_is_a_configuration_error(where: str) -> None:
     assert outcome["message"].startswith(f"{name}={bad!r}"), outcome
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull.start() lets OSError/gaierror from bind() "
-                   "escape configure() raw (and after the global provider was already set)")
 @pytest.mark.parametrize("host", ["192.0.2.1", "no-such-host.invalid", "http://[::1]:4318"])
 def test_host_that_cannot_be_bound_is_a_configuration_error(host: str) -> None:
     outcome = _outcome("", {"OTEL_EXPORTER_PROMETHEUS_HOST": host,
@@ -75,8 +73,6 @@ def test_host_that_cannot_be_bound_is_a_configuration_error(host: str) -> None:
     assert outcome["message"].startswith(f"OTEL_EXPORTER_PROMETHEUS_HOST={host!r}"), outcome
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull._Server is AF_INET only: an IPv6 host "
-                   "raises gaierror 'Address family for hostname not supported'")
 def test_ipv6_loopback_host_serves_metrics() -> None:
     port = free_port()
     run = run_python(f"""
@@ -105,9 +101,6 @@ def test_fractional_cardinality_limit_is_rejected(arguments: str, env: dict[str,
     assert outcome["kind"] == "ConfigurationError", outcome
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull.start(): EADDRINUSE is taken to mean "
-                   "'another worker of my group serves it' without asking; a foreign listener "
-                   "silently swallows every scrape")
 def test_port_held_by_a_foreign_process_is_a_configuration_error() -> None:
     with socket.socket() as foreign:
         foreign.bind(("127.0.0.1", 0))
@@ -118,9 +111,6 @@ def test_port_held_by_a_foreign_process_is_a_configuration_error() -> None:
     assert outcome["message"].startswith(f"prometheus_port={port}"), outcome
 
 
-@pytest.mark.xfail(strict=True, reason="_configure._build sets the global MeterProvider and starts "
-                   "the OTLP reader before pull.start() can fail; the next configure() cannot "
-                   "install its provider and the orphan reader keeps pushing")
 def test_failed_configure_leaves_nothing_behind() -> None:
     dead = free_port()
     good_port = free_port()
@@ -192,9 +182,6 @@ def test_non_utf8_service_name_from_the_environment_is_caught_at_configure() -> 
         assert outcome["message"].startswith("OTEL_SERVICE_NAME="), outcome
 
 
-@pytest.mark.xfail(strict=True, reason="_exporters._otlp_metric_exporter imports the gRPC exporter "
-                   "unguarded: without the grpc extra configure() raises a raw "
-                   "ModuleNotFoundError instead of naming the setting and the extra to install")
 def test_grpc_without_the_grpc_extra_is_a_configuration_error() -> None:
     run = run_python("""
         import sys

@@ -30,9 +30,9 @@ def _threads(pid: int) -> int:
     raise AssertionError("no Threads line")
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull._Server is a ThreadingHTTPServer with no "
-                   "socket timeout and no cap: every idle connection pins one thread in the app, "
-                   "forever")
+@pytest.mark.xfail(strict=True, reason="_prometheus_pull._Server: an idle connection still pins "
+                   "one thread of the app, now for at most the handler's 10 s timeout; capping "
+                   "threads without starving real scrapes needs a selector for idle connections")
 def test_idle_connections_do_not_pin_a_thread_each() -> None:
     port = free_port()
     app = ChildProcess.python(APP.format(port=port))

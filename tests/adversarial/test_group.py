@@ -57,9 +57,6 @@ def test_group_totals_are_exact_over_repeated_scrapes(group: Path,
         assert sorted(found.values()) == [1, 10, 100], found
 
 
-@pytest.mark.xfail(strict=True, reason="takeover bind() fails with EADDRINUSE while the dead "
-                   "server's scraped connections are in TIME_WAIT (_Server.allow_reuse_address="
-                   "False): the port stays dark for ~60 s instead of ~2 s")
 def test_peer_takes_the_port_over_when_the_server_dies(group: Path,
                                                        workers: list[ChildProcess]) -> None:
     port = free_port()
@@ -96,9 +93,6 @@ def test_peer_takes_the_port_over_when_the_unscraped_server_dies(
     assert sorted(found.values()) == [10, 100], found
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull.render_shared asks peers one after the "
-                   "other with a 2 s timeout each: N hung peers cost 2N s, past Prometheus' "
-                   "scrape_timeout, and the whole scrape is lost")
 def test_hung_peers_cost_a_bounded_scrape(group: Path, workers: list[ChildProcess]) -> None:
     port = free_port()
     _start_group(port, group, [1, 10, 100], workers)
@@ -127,32 +121,32 @@ def test_stale_and_garbage_registrations_do_not_break_the_scrape(
     assert not (group / f"{dead.process.pid}.port").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull._serve_private: mkdir/write_text errors "
-                   "escape configure() as a raw OSError, and only in the processes that turn out "
-                   "to be peers")
 def test_unusable_registration_directory_is_a_configuration_error(
         tmp_path: Path, workers: list[ChildProcess]) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     group = blocker / "group"          # cannot be created: its parent is a regular file
     port = free_port()
-    server = start_worker(port, group, 1)
-    workers.append(server)
-    server.wait_for_line("worker-ready", timeout=20)
-    peer = start_worker(port, group, 10)
-    workers.append(peer)
-    lines = peer.wait_for_line("configure-", timeout=20)
-    assert "configure-raised ConfigurationError" in lines[-1], lines
+    # every process of the group checks the directory, the one that would serve the port too
+    for hits in (1, 10):
+        worker = start_worker(port, group, hits)
+        workers.append(worker)
+        lines = worker.wait_for_line("configure-", timeout=20)
+        assert "configure-raised ConfigurationError multiprocess_dir=" in lines[-1], lines
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull: the default group directory is a "
-                   "predictable name in the shared temp dir; mkdir(exist_ok=True) accepts one "
-                   "another user created and write_text() follows a planted symlink")
 def test_planted_symlink_in_the_group_directory_is_not_followed(
         tmp_path: Path, workers: list[ChildProcess]) -> None:
+    """A directory another user could write to is refused (at configure(), in every process);
+    in a private one a planted link is replaced, never written through."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    os.chmod(shared, 0o777)                    # as if another local user had created it
+    refused = start_worker(free_port(), shared, 1)
+    workers.append(refused)
+    lines = refused.wait_for_line("configure-", timeout=20)
+    assert "configure-raised ConfigurationError multiprocess_dir=" in lines[-1], lines
     group = tmp_path / "group"
-    group.mkdir(mode=0o777)
-    os.chmod(group, 0o777)                     # as if another local user had created it
     victim = tmp_path / "victim.conf"
     victim.write_text("precious\n")
     port = free_port()
@@ -169,10 +163,6 @@ def test_planted_symlink_in_the_group_directory_is_not_followed(
     assert victim.read_text() == "precious\n"
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull.render_shared catches only OSError/"
-                   "ValueError around a peer: a peer answering JSON of another shape (another "
-                   "qf-otel version, or a reused port) raises TypeError/KeyError and the whole "
-                   "group's scrape answers 500")
 def test_peer_answering_unexpected_json_costs_only_itself(
         group: Path, workers: list[ChildProcess]) -> None:
     impostor = ChildProcess.python(textwrap.dedent("""
@@ -200,9 +190,6 @@ def test_peer_answering_unexpected_json_costs_only_itself(
     assert sorted(found.values()) == [1, 10], found
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull._own_families adds target_info only when "
-                   "unlabelled (single process): as soon as a second worker joins, the group's "
-                   "/metrics has no target_info at all (service.version, host... are gone)")
 def test_group_exposition_keeps_target_info_per_worker(group: Path,
                                                       workers: list[ChildProcess]) -> None:
     port = free_port()
@@ -213,10 +200,6 @@ def test_group_exposition_keeps_target_info_per_worker(group: Path,
     assert all("service_instance_id=" in line for line in infos), infos
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull.render_shared labels series with "
-                   "service_instance_id only while peers exist: when the last peer exits (worker "
-                   "recycling) the serving process's series change identity, a new series in "
-                   "Prometheus, and increase()/rate() lose the samples across the switch")
 def test_serving_process_series_keep_their_identity_when_peers_come_and_go(
         group: Path, workers: list[ChildProcess]) -> None:
     port = free_port()

@@ -14,10 +14,6 @@ from tests.adversarial._support import RESULT_MARK, black_hole, run_python
 from tests.support.ports import free_port
 
 
-@pytest.mark.xfail(strict=True, reason="_prometheus_pull._Server.allow_reuse_address=False: the "
-                   "previous process's scraped connections sit in TIME_WAIT on the port for ~60 s, "
-                   "bind() fails with EADDRINUSE and the new process wrongly joins a 'group' "
-                   "nobody serves")
 def test_restarted_service_serves_its_port_at_once() -> None:
     port = free_port()
     first = run_python(f"""
@@ -44,8 +40,6 @@ def test_restarted_service_serves_its_port_at_once() -> None:
     assert second.result() is True
 
 
-@pytest.mark.xfail(strict=True, reason="same TIME_WAIT cause as a restart: configure() after "
-                   "shutdown() in one process cannot re-bind a port that was scraped")
 def test_configure_shutdown_configure_after_a_scrape_serves_again() -> None:
     port = free_port()
     run = run_python(f"""
@@ -117,9 +111,6 @@ def test_racing_configure_calls_build_one_pipeline() -> None:
     assert result["errors"] in (1, 7), result  # "other" lost, or "other" won and 7 lost
 
 
-@pytest.mark.xfail(strict=True, reason="_configure._build registers an at-fork hook per "
-                   "configure() that is never removed: after shutdown() a forked child re-opens "
-                   "/metrics (private server + takeover thread) and grabs the port")
 def test_fork_after_shutdown_starts_nothing() -> None:
     port = free_port()
     run = run_python(f"""
@@ -146,9 +137,6 @@ def test_fork_after_shutdown_starts_nothing() -> None:
     assert run.result() == {"port_free": True, "registered": []}
 
 
-@pytest.mark.xfail(strict=True, reason="Telemetry.force_flush passes the timeout to the SDK, whose "
-                   "OTLP exporter waits its own otlp_timeout per export; it is not bounded like "
-                   "shutdown() is")
 def test_force_flush_returns_within_its_timeout_with_a_hung_collector() -> None:
     with black_hole() as port:
         run = run_python(f"""
@@ -162,9 +150,6 @@ def test_force_flush_returns_within_its_timeout_with_a_hung_collector() -> None:
     assert run.result() <= 0.5 + 0.3
 
 
-@pytest.mark.xfail(strict=True, reason="with traces on, each failed span export is itself traced "
-                   "by our requests instrumentation (it ignores the SDK's suppress-instrumentation "
-                   "context), so force_flush never drains; Telemetry.force_flush is unbounded")
 def test_force_flush_with_traces_and_a_hung_collector_is_bounded() -> None:
     with black_hole() as port:
         run = run_python(f"""
@@ -213,9 +198,6 @@ def _results(output: str) -> list[list[Any]]:
             if line.startswith(RESULT_MARK)]
 
 
-@pytest.mark.xfail(strict=True, reason="_configure._bounded passes the timeout straight to "
-                   "Thread.join: inf raises OverflowError, NaN raises ValueError; _stopped is "
-                   "already set, so the data is never flushed, not even at exit")
 @pytest.mark.parametrize("timeout", ["float('inf')", "float('nan')"])
 def test_shutdown_with_an_unusual_timeout_never_raises_and_still_flushes(timeout: str) -> None:
     port = free_port()

@@ -51,12 +51,7 @@ def test_lower_case_headers_work_on_both_protocols(collector: RunningCollector,
     assert _push(collector, protocol, "x-tenant=a,x-token=b%20c") == {"failures": 0}
 
 
-@pytest.mark.parametrize("protocol", [
-    "http/protobuf",
-    pytest.param("grpc", marks=pytest.mark.xfail(
-        strict=True, reason="_exporters._otlp_metric_exporter hands header names to gRPC as "
-        "given; 'Authorization' is an illegal metadata key and every export fails for good")),
-])
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 def test_capitalised_header_names_work_on_both_protocols(collector: RunningCollector,
                                                          protocol: str) -> None:
     assert _push(collector, protocol, "Authorization=Bearer%20abc,X-Tenant=a") == {"failures": 0}

@@ -4,8 +4,6 @@ recording and scraping, and forks in the middle of it all."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.adversarial._support import promtool_check, run_python
 from tests.support.ports import free_port
 
@@ -46,9 +44,6 @@ def test_label_flood_is_capped_with_exact_overflow_and_bounded_memory() -> None:
     assert passed, said
 
 
-@pytest.mark.xfail(strict=True, reason="_exporters.instrument_class_limits keys the SDK's limit "
-                   "dict by the public classes (sdk.metrics.Counter...), but the SDK looks it up "
-                   "by instrument.__class__ (_Counter...): the app's own instruments keep 2000")
 def test_sdk_instrument_flood_is_capped_too() -> None:
     """The application's own OTel instruments get the configured limit per stream as well."""
     port = free_port()
@@ -156,9 +151,6 @@ def test_forks_during_scrapes_never_hang_and_children_start_from_zero() -> None:
     assert run.result() == [0] * 10
 
 
-@pytest.mark.xfail(strict=True, reason="_configure._after_fork renews the resource and resets the "
-                   "fast core, but not the SDK's aggregations: a forked worker starts with the "
-                   "parent's counts of the app's own instruments, so sums over workers overcount")
 def test_forked_child_starts_the_apps_own_instruments_from_zero() -> None:
     """gunicorn --preload: the app recorded 100 in the master before forking its workers."""
     run = run_python("""
@@ -184,9 +176,6 @@ def test_forked_child_starts_the_apps_own_instruments_from_zero() -> None:
     assert run.result() == {"counter": [1], "histogram_count": 0}
 
 
-@pytest.mark.xfail(strict=True, reason="_recording.Instrument.__init__ replaces the registry entry "
-                   "on an identical re-definition: everything recorded through the first object "
-                   "(kept by the module that defined it) silently stops being exported")
 def test_identical_redefinition_keeps_what_the_first_definition_recorded() -> None:
     """Two modules (or a reloaded one) define the same instrument with the same shape."""
     run = run_python("""

@@ -28,9 +28,6 @@ def collector(tmp_path: Path) -> Iterator[RunningCollector]:
     running.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="instrumentation/qf_otel_instrumentation/_requests.py "
-                   "records requests made under the SDK's _SUPPRESS_INSTRUMENTATION_KEY: every "
-                   "OTLP push becomes an http.client.request.duration point of the app")
 def test_otlp_pushes_are_not_recorded_as_the_apps_http_client_requests(
         collector: RunningCollector) -> None:
     run = run_python(f"""
