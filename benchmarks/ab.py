@@ -26,7 +26,6 @@ from benchmarks.workers import Fleet, Worker
 CASES: dict[str, tuple[str, int]] = {
     "checkout: bare": ("connection checkout + return", 2000),
     "checkout: qf-otel SQLAlchemy instrumentation": ("connection checkout + return", 2000),
-    "checkout: same without the QueuePool patches": ("connection checkout + return", 2000),
     "route: bare": ("order route (1 query), in-process", 200),
     "route: no-op cursor-execute listeners": ("order route (1 query), in-process", 200),
     "route: timing wrapper on Dialect.do_execute": ("order route (1 query), in-process", 200),
@@ -46,17 +45,6 @@ def _install(names: set[str]) -> None:
     installed = qf_otel_instrumentation.install(Settings(instrumentations=frozenset(names)))
     if set(installed) != names:
         raise RuntimeError(f"installed {installed}, wanted {sorted(names)}")
-
-
-def _without_pool_patches() -> None:
-    from qf_otel_instrumentation import _sqlalchemy
-
-    applied: Any = getattr(_sqlalchemy, "_patches", None)  # private: the QueuePool patches
-    if hasattr(applied, "undo"):
-        applied.undo()
-    else:
-        for one in list(applied or []):
-            one.undo()
 
 
 def _noop_listeners() -> None:
@@ -109,8 +97,6 @@ def operation(case: str) -> Callable[[], object]:
         engine = database()
         if variant != "bare":
             _install({"sqlalchemy"})
-        if variant.startswith("same without"):
-            _without_pool_patches()
 
         def checkout() -> None:
             with engine.connect():
