@@ -33,7 +33,6 @@ from qf_otel._settings import ConfigurationError, Settings, resolve
 _logger = logging.getLogger("qf_otel")
 _lock = threading.Lock()
 _current: Telemetry | None = None
-_current_extra: tuple[MetricReader, ...] = ()
 
 
 @dataclass
@@ -46,6 +45,7 @@ class Telemetry:
     tracer_provider: TracerProvider | None = None
     instrumented: list[str] = field(default_factory=list)
     prometheus: PrometheusPullExport | None = None
+    extra_readers: tuple[MetricReader, ...] = ()
     _stopped: bool = False
 
     @property
@@ -186,10 +186,11 @@ def configure(
                  if v is not None and k != "additional_metric_readers"}
     settings = resolve(arguments, os.environ)
     extra = tuple(additional_metric_readers)
-    global _current, _current_extra
+    global _current
     with _lock:
         if _current is not None:
-            if _current.settings != settings or not _same_readers(_current_extra, extra):
+            # readers have no equality of their own: the tuples compare them by identity
+            if _current.settings != settings or _current.extra_readers != extra:
                 raise ConfigurationError(
                     "configure", "second call",
                     "qf-otel is already configured with different settings in this process; "
@@ -197,18 +198,14 @@ def configure(
                 )
             return _current
         _current = _build(settings, extra)
-        _current_extra = extra
         return _current
-
-
-def _same_readers(first: tuple[MetricReader, ...], second: tuple[MetricReader, ...]) -> bool:
-    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
 def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telemetry:
     resource = _resource.build(settings)
     if settings.sdk_disabled:
-        return Telemetry(settings=settings, resource=resource, meter_provider=None)
+        return Telemetry(settings=settings, resource=resource, meter_provider=None,
+                         extra_readers=extra_readers)
     _apply_vocabulary(settings)
     # Everything that can fail on the user's settings runs first (the port is bound here), so a
     # failed configure() leaves no global provider and no exporting thread behind.
@@ -231,7 +228,8 @@ def _build(settings: Settings, extra_readers: tuple[MetricReader, ...]) -> Telem
         trace.set_tracer_provider(tracer_provider)
     _quiet_sdk_loggers()  # after every exporter module is imported
     telemetry = Telemetry(settings=settings, resource=resource, meter_provider=meter_provider,
-                          tracer_provider=tracer_provider, prometheus=pull)
+                          tracer_provider=tracer_provider, prometheus=pull,
+                          extra_readers=extra_readers)
     telemetry.instrumented = _instrument(settings)
     atexit.register(telemetry.shutdown)
     return telemetry

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from opentelemetry.sdk.metrics import (
     Counter,
@@ -53,6 +53,22 @@ def instrument_class_limits(settings: Settings) -> dict[type, int]:
     return dict.fromkeys(_INSTRUMENT_CLASSES, settings.cardinality_limit - 1)
 
 
+R = TypeVar("R")
+
+
+def _counted(name: str, export: Callable[[], R], success: R, failure: R, consequence: str) -> R:
+    """One export; a failed or raising one is counted and logged once a minute, never raised."""
+    try:
+        result = export()
+    except Exception as error:
+        result = failure
+        log_once(_logger, f"export-{name}", "qf-otel: %s export raised: %s", name, error)
+    if result is not success:
+        FAILURES.series(name).add(1)
+        log_once(_logger, f"export-{name}", "qf-otel: %s export failed; %s", name, consequence)
+    return result
+
+
 class CountingExporter(MetricExporter):
     """Wraps an exporter: a failed or raising export is counted and logged once a minute."""
 
@@ -60,22 +76,14 @@ class CountingExporter(MetricExporter):
         super().__init__(preferred_temporality=_CUMULATIVE)
         self._inner = inner
         self._name = name
-        self._failures = FAILURES.series(name)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000,
                **kwargs: Any) -> MetricExportResult:
-        try:
-            result = self._inner.export(metrics_data, timeout_millis=timeout_millis)
-        except Exception as error:
-            result = MetricExportResult.FAILURE
-            log_once(_logger, f"export-{self._name}", "qf-otel: %s export raised: %s",
-                     self._name, error)
-        if result is not MetricExportResult.SUCCESS:
-            self._failures.add(1)
-            log_once(_logger, f"export-{self._name}",
-                     "qf-otel: %s export failed; the data stays cumulative and is re-sent "
-                     "with the next export", self._name)
-        return result
+        return _counted(
+            self._name, lambda: self._inner.export(metrics_data, timeout_millis=timeout_millis),
+            MetricExportResult.SUCCESS, MetricExportResult.FAILURE,
+            "the data stays cumulative and is re-sent with the next export",
+        )
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self._inner.force_flush(timeout_millis=timeout_millis)
@@ -179,19 +187,11 @@ class CountingSpanExporter(SpanExporter):
 
     def __init__(self, inner: SpanExporter) -> None:
         self._inner = inner
-        self._failures = FAILURES.series("otlp_traces")
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        try:
-            result = self._inner.export(spans)
-        except Exception as error:
-            result = SpanExportResult.FAILURE
-            log_once(_logger, "export-otlp_traces", "qf-otel: span export raised: %s", error)
-        if result is not SpanExportResult.SUCCESS:
-            self._failures.add(1)
-            log_once(_logger, "export-otlp_traces", "qf-otel: span export failed; spans of "
-                     "this batch are dropped")
-        return result
+        return _counted("otlp_traces", lambda: self._inner.export(spans),
+                        SpanExportResult.SUCCESS, SpanExportResult.FAILURE,
+                        "the spans of this batch are dropped")
 
     def shutdown(self) -> None:
         self._inner.shutdown()

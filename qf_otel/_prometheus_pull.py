@@ -139,10 +139,6 @@ class PrometheusPullExport(MetricReader):
         server = self._server
         return int(server.server_address[1]) if server else self._port
 
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
     def _try_serve_shared(self) -> bool:
         try:
             server = _server_class(self._host)((self._host, self._port), self._handler(True))
